@@ -1,0 +1,29 @@
+//===- quant-opt.cpp - quant optimizer driver -----------------------------===//
+//
+// mlir-opt with the qnn dialect and passes added to every upstream dialect,
+// extension and pass, so models written in linalg/tosa/arith/func can be
+// raised, quantized and lowered in one tool.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant/Dialect/QNN/IR/QNN.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<mlir::qnn::QNNDialect>();
+
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv,
+      "quant optimizer driver: raise, quantize and lower models with the qnn "
+      "dialect\n",
+      registry));
+}
