@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "quant/Dialect/QNN/IR/QNN.h"
+#include "quant/Dialect/QNN/Transforms/Passes.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -15,6 +16,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  mlir::qnn::registerQNNPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

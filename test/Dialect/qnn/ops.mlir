@@ -44,7 +44,7 @@ func.func @quantize_static(%x: tensor<4x8xf32>, %w: tensor<4x2xf32>, %b: tensor<
   // CHECK: qnn.quantize %{{.*}} : tensor<4x2xf32> -> tensor<4x2x!quant.uniform<u4:f32:1, {1.000000e-01:8,2.000000e-01:7}>>
   %2 = qnn.quantize %w : tensor<4x2xf32> -> tensor<4x2x!quant.uniform<u4:f32:1, {0.1:8, 0.2:7}>>
   // Sub-channel (group-wise along dim 0 in groups of 128) 3-bit.
-  // CHECK: qnn.quantize %{{.*}} : tensor<256x2xf32> -> tensor<256x2x!quant.uniform<i3:f32:{0:128,1:1}, {{\{}}{2.000000e+00,3.000000e+00},{4.000000e+00,5.000000e+00}}>>
+  // CHECK: qnn.quantize %{{.*}} : tensor<256x2xf32> -> tensor<256x2x!quant.uniform<i3:f32:{0:128, 1:1}, {{\{\{}}2.000000e+00, 3.000000e+00}, {4.000000e+00, 5.000000e+00}}>>
   %3 = qnn.quantize %b : tensor<256x2xf32> -> tensor<256x2x!quant.uniform<i3:f32:{0:128, 1:1}, {{2.0, 3.0}, {4.0, 5.0}}>>
   return
 }

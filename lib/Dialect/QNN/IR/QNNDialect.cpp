@@ -33,6 +33,8 @@ void QNNDialect::initialize() {
 LogicalResult
 PrecisionSplitAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                            unsigned lowBits, ArrayRef<int64_t> highColumns) {
+  if (highColumns.empty())
+    return emitError() << "precision split needs at least one high column";
   if (lowBits < 2 || lowBits > 4)
     return emitError() << "precision split low_bits must be 2, 3 or 4, got "
                        << lowBits;
@@ -88,7 +90,8 @@ LogicalResult CalibStatsAttr::verify(
 LogicalResult QNNDialect::verifyOperationAttribute(Operation *op,
                                                    NamedAttribute attr) {
   if (attr.getName() != getCalibStatsAttrName())
-    return op->emitError("unknown qnn attribute '") << attr.getName() << "'";
+    return op->emitError("unknown qnn attribute '")
+           << attr.getName().getValue() << "'";
   auto stats = dyn_cast<CalibStatsAttr>(attr.getValue());
   if (!stats)
     return op->emitError("'") << getCalibStatsAttrName()
@@ -111,4 +114,12 @@ LogicalResult QNNDialect::verifyOperationAttribute(Operation *op,
            << stats.getNumChannels() << " channels but the operand has "
            << channels << " along axis " << stats.getAxis();
   return success();
+}
+
+LogicalResult QNNDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                   unsigned,
+                                                   NamedAttribute attr) {
+  return op->emitError("qnn attribute '")
+         << attr.getName().getValue()
+         << "' is not valid on a region argument";
 }

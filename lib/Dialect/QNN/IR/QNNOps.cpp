@@ -33,6 +33,11 @@ static bool mismatch(int64_t a, int64_t b) {
   return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
 }
 
+/// A dimension for diagnostics: `?` when dynamic.
+static std::string dimString(int64_t dim) {
+  return ShapedType::isDynamic(dim) ? "?" : std::to_string(dim);
+}
+
 static bool isIntegerTensor(Type type) {
   return isa<IntegerType>(cast<ShapedType>(type).getElementType());
 }
@@ -60,7 +65,7 @@ static LogicalResult verifyWeightQuantization(Operation *op,
   auto scalesType = cast<RankedTensorType>(scales.getType());
   if (scalesType.getRank() != 2)
     return op->emitOpError("'scales' must have shape [groups, ")
-           << outputs << "], got rank " << scalesType.getRank();
+           << dimString(outputs) << "], got rank " << scalesType.getRank();
   if (mismatch(scalesType.getDimSize(1), outputs))
     return op->emitOpError("'scales' has ")
            << scalesType.getDimSize(1) << " output channels, expected "
@@ -156,7 +161,8 @@ static LogicalResult verifyBias(Operation *op, Value bias, int64_t outputs) {
     return success();
   auto biasType = cast<RankedTensorType>(bias.getType());
   if (biasType.getRank() != 1 || mismatch(biasType.getDimSize(0), outputs))
-    return op->emitOpError("'bias' must have shape [") << outputs << "]";
+    return op->emitOpError("'bias' must have shape [")
+           << dimString(outputs) << "]";
   return success();
 }
 
@@ -164,23 +170,28 @@ static LogicalResult verifyBias(Operation *op, Value bias, int64_t outputs) {
 // HadamardOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult HadamardOp::verify() {
-  RankedTensorType type = getInput().getType();
-  if (type.getRank() < 1)
-    return emitOpError("expects a tensor of rank >= 1");
-  int64_t n = getTransformSize();
+/// Checks a Hadamard transform of size `n` with optional ±1 `signs`.
+static LogicalResult verifyHadamardSize(Operation *op, int64_t n,
+                                        std::optional<ArrayRef<int8_t>> signs) {
   if (ShapedType::isDynamic(n))
-    return emitOpError("the transformed (last) dimension must be static");
+    return op->emitOpError("the transformed (last) dimension must be static");
   if (!::quant::isSupportedHadamardSize(n))
-    return emitOpError("transform size ")
+    return op->emitOpError("transform size ")
            << n << " is not supported; expected 2^k, 12*2^k, 20*2^k or 28*2^k";
-  if (std::optional<ArrayRef<int8_t>> signs = getSigns()) {
+  if (signs) {
     if (static_cast<int64_t>(signs->size()) != n)
-      return emitOpError("expects ") << n << " signs, got " << signs->size();
+      return op->emitOpError("expects ")
+             << n << " signs, got " << signs->size();
     if (llvm::any_of(*signs, [](int8_t s) { return s != 1 && s != -1; }))
-      return emitOpError("signs must be +1 or -1");
+      return op->emitOpError("signs must be +1 or -1");
   }
   return success();
+}
+
+LogicalResult HadamardOp::verify() {
+  if (getInput().getType().getRank() < 1)
+    return emitOpError("expects a tensor of rank >= 1");
+  return verifyHadamardSize(*this, getTransformSize(), getSigns());
 }
 
 //===----------------------------------------------------------------------===//
@@ -286,16 +297,24 @@ static LogicalResult verifyStaticQuantType(Operation *op,
     if (static_cast<int64_t>(scalesShape.size()) != tensorType.getRank())
       return op->emitOpError("sub-channel scales must have rank ")
              << tensorType.getRank();
+    // Dimensions without a listed block size form one block.
+    SmallVector<int64_t> blocks(tensorType.getRank(), 1);
     for (auto [dim, block] : blockwise.getBlockSizeInfo()) {
       if (dim >= tensorType.getRank() || ShapedType::isDynamic(shape[dim]))
         return op->emitOpError("sub-channel dimension ")
                << dim << " must be a static dimension of the tensor";
-      if (shape[dim] % block != 0 || scalesShape[dim] != shape[dim] / block)
+      if (shape[dim] % block != 0)
         return op->emitOpError("block size ")
                << block << " along dimension " << dim
-               << " does not tile the tensor's " << shape[dim]
-               << " elements into " << scalesShape[dim] << " blocks";
+               << " does not divide the tensor's " << shape[dim]
+               << " elements";
+      blocks[dim] = shape[dim] / block;
     }
+    for (int64_t dim = 0, e = tensorType.getRank(); dim < e; ++dim)
+      if (scalesShape[dim] != blocks[dim])
+        return op->emitOpError("sub-channel scales have ")
+               << scalesShape[dim] << " blocks along dimension " << dim
+               << ", expected " << blocks[dim];
   }
   return success();
 }
@@ -304,6 +323,9 @@ static LogicalResult verifyStaticQuantType(Operation *op,
 static LogicalResult verifyPerTokenTypes(Operation *op,
                                          RankedTensorType storageType,
                                          Value scales, Type floatType) {
+  if (storageType.getRank() < 1)
+    return op->emitOpError("per-token quantization needs a tensor of rank "
+                           ">= 1 (tokens along all but the last dimension)");
   auto intType = dyn_cast<IntegerType>(storageType.getElementType());
   if (!intType)
     return op->emitOpError("per-token quantization uses integer storage, got ")
@@ -380,8 +402,8 @@ void MatmulOp::build(OpBuilder &builder, OperationState &state, Value input,
                             inputType.getElementType());
   build(builder, state, resultType, input, weight, /*input_scales=*/Value(),
         /*scales=*/Value(), /*zero_points=*/Value(), /*bias=*/Value(),
-        /*split=*/PrecisionSplitAttr(),
-        Activation::none);
+        /*split=*/PrecisionSplitAttr(), Activation::none,
+        /*hadamard_prologue=*/false, /*prologue_signs=*/DenseI8ArrayAttr());
 }
 
 LogicalResult MatmulOp::verify() {
@@ -396,11 +418,14 @@ LogicalResult MatmulOp::verify() {
        mismatch(input.getDimSize(0), weight.getDimSize(0))))
     return emitOpError("batched weight [B, K, N] needs an input [B, M, K] "
                        "with the same B");
+  int64_t weightK = weight.getShape()[weight.getRank() - 2];
   int64_t k = input.getShape().back();
   int64_t n = weight.getShape().back();
-  if (mismatch(k, weight.getShape()[weight.getRank() - 2]))
+  if (mismatch(k, weightK))
     return emitOpError("reduction dimensions differ: input K = ")
-           << k << ", weight K = " << weight.getShape()[weight.getRank() - 2];
+           << k << ", weight K = " << weightK;
+  if (ShapedType::isDynamic(k))
+    k = weightK;
 
   auto result = cast<RankedTensorType>(getResult().getType());
   SmallVector<int64_t> expected = inferResultShape(input, weight);
@@ -418,6 +443,15 @@ LogicalResult MatmulOp::verify() {
       failed(verifyBias(*this, getBias(), n)) ||
       failed(verifyResultElementType(*this, result.getElementType())))
     return failure();
+
+  if (getHadamardPrologue()) {
+    if (!isa<FloatType>(input.getElementType()))
+      return emitOpError("a Hadamard prologue needs float activations");
+    if (failed(verifyHadamardSize(*this, k, getPrologueSigns())))
+      return failure();
+  } else if (getPrologueSigns()) {
+    return emitOpError("'prologue_signs' requires 'hadamard_prologue'");
+  }
 
   if (PrecisionSplitAttr split = getSplitAttr()) {
     auto storage = dyn_cast<IntegerType>(weight.getElementType());
@@ -484,8 +518,8 @@ FailureOr<SmallVector<int64_t>> Conv2DOp::inferResultShape() {
                         int64_t padAfter) -> int64_t {
     if (ShapedType::isDynamic(in) || ShapedType::isDynamic(kernel))
       return ShapedType::kDynamic;
-    return (in + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride +
-           1;
+    int64_t span = in + padBefore + padAfter - dilation * (kernel - 1) - 1;
+    return span < 0 ? 0 : span / stride + 1;
   };
   int64_t oh = outputSize(input.getDimSize(dims.height),
                           weight.getDimSize(dims.filterH), strides[0],
@@ -554,7 +588,7 @@ LogicalResult PillarConvOp::verify() {
   int64_t kh = weight.getDimSize(0), kw = weight.getDimSize(1);
   if (ShapedType::isDynamic(kh) || kh != kw || kh % 2 == 0)
     return emitOpError("kernel must be square with an odd static size, got ")
-           << kh << "x" << kw;
+           << dimString(kh) << "x" << dimString(kw);
   int64_t cin = features.getDimSize(1), cout = weight.getDimSize(3);
   if (mismatch(weight.getDimSize(2), cin))
     return emitOpError("weight expects ")
@@ -586,14 +620,15 @@ LogicalResult PillarConvOp::verify() {
       if (importanceType.getRank() != 1 ||
           mismatch(importanceType.getDimSize(0), active))
         return emitOpError("'importance' must have shape [")
-               << active << "]";
+               << dimString(active) << "]";
     }
   }
 
   auto outFeatures = cast<RankedTensorType>(getOutputFeatures().getType());
   RankedTensorType outCoords = getOutputCoords().getType();
   if (outFeatures.getRank() != 2 || mismatch(outFeatures.getDimSize(1), cout))
-    return emitOpError("output features must be [M, ") << cout << "]";
+    return emitOpError("output features must be [M, ")
+           << dimString(cout) << "]";
   if (outCoords.getRank() != 2 || mismatch(outCoords.getDimSize(1), 3) ||
       mismatch(outCoords.getDimSize(0), outFeatures.getDimSize(0)))
     return emitOpError("output coords must be [M, 3] with the same M as the "

@@ -33,6 +33,7 @@ def QNN_Dialect : Dialect {
   let dependentDialects = ["::mlir::quant::QuantDialect"];
   let useDefaultAttributePrinterParser = 1;
   let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
   let extraClassDeclaration = [{
     /// Name of the discardable attribute holding calibration statistics.
     static constexpr ::llvm::StringLiteral getCalibStatsAttrName() {

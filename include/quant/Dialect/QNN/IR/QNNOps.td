@@ -173,6 +173,9 @@ def QNN_MatmulOp : QNN_Op<"matmul", [Pure, AttrSizedOperandSegments]> {
     * `split`: MixLLM per-output-feature precision split; the weight's
       storage width is the high precision.
     * `epilogue`: activation applied after the bias.
+    * `hadamard_prologue` (optional `prologue_signs`): the float input is
+      first transformed exactly as by `qnn.hadamard` along K; set by
+      `--qnn-fuse` so the kernel rotates tiles in registers.
 
     ```mlir
     %y = qnn.matmul %x, %w scales(%s : tensor<32x4096xf32>)
@@ -187,10 +190,14 @@ def QNN_MatmulOp : QNN_Op<"matmul", [Pure, AttrSizedOperandSegments]> {
                        Optional<QNN_FloatTensor>:$bias,
                        OptionalAttr<QNN_PrecisionSplitAttr>:$split,
                        DefaultValuedAttr<QNN_Activation,
-                                         "::mlir::qnn::Activation::none">:$epilogue);
+                                         "::mlir::qnn::Activation::none">:$epilogue,
+                       UnitAttr:$hadamard_prologue,
+                       OptionalAttr<DenseI8ArrayAttr>:$prologue_signs);
   let results = (outs QNN_ResultTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight
+    (`hadamard_prologue` $hadamard_prologue^)?
+    (`prologue_signs` $prologue_signs^)?
     (`input_scales` `(` $input_scales^ `:` type($input_scales) `)`)?
     (`scales` `(` $scales^ `:` type($scales) `)`)?
     (`zero_points` `(` $zero_points^ `:` type($zero_points) `)`)?
