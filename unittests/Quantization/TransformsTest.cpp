@@ -33,15 +33,16 @@ std::vector<double> referenceFactors(const Matrix &x, const Matrix &w,
   return factors;
 }
 
-Matrix scaleColumns(const Matrix &x, const std::vector<double> &factors,
-                    bool divide) {
+/// X·diag(1/s).
+Matrix divideColumns(const Matrix &x, const std::vector<double> &factors) {
   Matrix result = x;
   for (int64_t t = 0; t < x.rows; ++t)
     for (int64_t j = 0; j < x.cols; ++j)
-      result(t, j) = divide ? x(t, j) / factors[j] : x(t, j) * factors[j];
+      result(t, j) = x(t, j) / factors[j];
   return result;
 }
 
+/// diag(s)·W.
 Matrix scaleRows(const Matrix &w, const std::vector<double> &factors) {
   Matrix result = w;
   for (int64_t j = 0; j < w.rows; ++j)
@@ -122,7 +123,7 @@ TEST(TransformsTest, SmoothingFoldIsExact) {
   for (double alpha : {0.3, 0.5, 0.8}) {
     std::vector<double> s =
         smoothingFactors(columnAbsMax(x), rowAbsMax(w), alpha);
-    Matrix foldedInput = scaleColumns(x, s, /*divide=*/true);
+    Matrix foldedInput = divideColumns(x, s);
     Matrix foldedWeight = scaleRows(w, s);
     EXPECT_LE(relativeError(reference, multiply(foldedInput, foldedWeight)),
               1e-12)
@@ -258,7 +259,7 @@ TEST(TransformsTest, W4A4OutlierHandlingOrdering) {
 
   for (int64_t group : {int64_t(0), int64_t(128)}) {
     W4A4Result none = w4a4(reference, x, w, massive, group);
-    W4A4Result smooth = w4a4(reference, scaleColumns(x, s, true),
+    W4A4Result smooth = w4a4(reference, divideColumns(x, s),
                              scaleRows(w, s), massive, group);
     W4A4Result rotated =
         w4a4(reference, multiply(x, hadamard),
@@ -343,7 +344,7 @@ TEST(TransformsTest, SearchSmoothingNoWorseThanFixedAlphas) {
                             int64_t group) {
     std::vector<double> s = referenceFactors(x, w, alpha);
     Matrix output = multiply(
-        fakeQuantizeRows(scaleColumns(x, s, true), activationBits),
+        fakeQuantizeRows(divideColumns(x, s), activationBits),
         quantizeWeight(scaleRows(w, s), 4, group, true).dequantized);
     return squaredError(reference, output) /
            static_cast<double>(output.data.size());

@@ -202,18 +202,18 @@ void QNNSmoothOutliersPass::runOnOperation() {
 
   OpBuilder builder(&getContext());
   for (const LinearConsumers &consumers : groups) {
-    FailureOr<std::vector<double>> absmaxX = activationAbsMax(consumers);
-    if (failed(absmaxX))
-      return signalPassFailure();
     ::quant::Matrix weights = consumers.concatenatedWeights();
     std::vector<double> factors;
     if (search) {
-      ::quant::WeightQuantScheme scheme{wbits, group,
-                                        /*symmetric=*/true};
+      // The calibration sample itself gives the activation statistics.
+      ::quant::WeightQuantScheme scheme{wbits, group, /*symmetric=*/true};
       factors = ::quant::searchSmoothing(samples.lookup(consumers.activation),
                                          weights, abits, scheme)
                     .factors;
     } else {
+      FailureOr<std::vector<double>> absmaxX = activationAbsMax(consumers);
+      if (failed(absmaxX))
+        return signalPassFailure();
       factors = ::quant::smoothingFactors(*absmaxX, ::quant::rowAbsMax(weights),
                                           alpha);
     }
@@ -227,10 +227,10 @@ void QNNSmoothOutliersPass::runOnOperation() {
         for (int64_t c = 0; c < smoothed.cols; ++c)
           smoothed(r, c) *= factors[r];
       replaceWeight(builder, matmul, smoothed);
-      auto stats = matmul->getAttrOfType<CalibStatsAttr>(
-          QNNDialect::getCalibStatsAttrName());
-      matmul->setAttr(QNNDialect::getCalibStatsAttrName(),
-                      smoothStats(stats, factors));
+      if (auto stats = matmul->getAttrOfType<CalibStatsAttr>(
+              QNNDialect::getCalibStatsAttrName()))
+        matmul->setAttr(QNNDialect::getCalibStatsAttrName(),
+                        smoothStats(stats, factors));
     }
     smoothActivation(builder, consumers, factors);
   }

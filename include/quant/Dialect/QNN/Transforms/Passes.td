@@ -39,7 +39,7 @@ def QNNSmoothOutliers : Pass<"qnn-smooth-outliers", "func::FuncOp"> {
     {0, 0.05, …, 1} to minimise the output MSE of the quantized layer
     (activations per-token `abits`, weights `wbits`/`group` RTN) on the
     calibration sample `calibration` (a `.npy` holding the function's
-    first argument), AWQ-style.
+    first argument), AWQ-style; the sample then replaces the statistics.
   }];
   let options = [
     Option<"alpha", "alpha", "double", "0.5",
