@@ -26,11 +26,11 @@ void dgesdd_(const char *jobz, const int *m, const int *n, double *a,
              const int *lda, double *s, double *u, const int *ldu, double *vt,
              const int *ldvt, double *work, const int *lwork, int *iwork,
              int *info, size_t jobzLength);
-void dgeqrf_(const int *m, const int *n, double *a, const int *lda,
-             double *tau, double *work, const int *lwork, int *info);
+void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
+             double *work, const int *lwork, int *info);
 void dorgqr_(const int *m, const int *n, const int *k, double *a,
-             const int *lda, const double *tau, double *work,
-             const int *lwork, int *info);
+             const int *lda, const double *tau, double *work, const int *lwork,
+             int *info);
 }
 
 namespace quant {

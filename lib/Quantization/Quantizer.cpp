@@ -93,8 +93,9 @@ QuantGrid chooseGrid(double lo, double hi, unsigned bits, bool symmetric) {
   IntegerRange range = integerRange(bits, /*isSigned=*/false);
   if (hi - lo > 0.0) {
     grid.scale = (hi - lo) / range.max;
-    grid.zeroPoint = static_cast<int32_t>(std::clamp(
-        roundHalfToEven(-lo / grid.scale), 0.0, static_cast<double>(range.max)));
+    grid.zeroPoint =
+        static_cast<int32_t>(std::clamp(roundHalfToEven(-lo / grid.scale), 0.0,
+                                        static_cast<double>(range.max)));
   }
   return grid;
 }
@@ -125,8 +126,8 @@ QuantizedWeight quantizeRTN(const Matrix &weight,
       result.zeroPoints[g * weight.cols + c] = grid.zeroPoint;
       for (int64_t r = g * length; r < (g + 1) * length; ++r)
         result.values[r * weight.cols + c] =
-            quantizeValue(weight(r, c), grid.scale, grid.zeroPoint,
-                          scheme.bits, scheme.symmetric);
+            quantizeValue(weight(r, c), grid.scale, grid.zeroPoint, scheme.bits,
+                          scheme.symmetric);
     }
   }
   return result;
@@ -165,9 +166,9 @@ QuantizedWeight quantizeGPTQ(const Matrix &weight, const Matrix &hessian,
   Matrix upper = Matrix::identity(rows);
   const int maxDampingAttempts = 6;
   for (int attempt = 0; attempt < maxDampingAttempts; ++attempt) {
-    double ratio = attempt == 0 ? dampRatio
-                                : std::max(dampRatio, 0.01) *
-                                      std::pow(10.0, attempt);
+    double ratio = attempt == 0
+                       ? dampRatio
+                       : std::max(dampRatio, 0.01) * std::pow(10.0, attempt);
     Matrix damped = h;
     for (int64_t k = 0; k < rows; ++k)
       damped(k, k) += ratio * meanDiagonal;

@@ -68,9 +68,9 @@ std::vector<double> massiveTokenWeights(const Matrix &x, double massiveWeight,
 
 } // namespace
 
-std::vector<double> smoothingFactors(const std::vector<double> &activationAbsMax,
-                                     const std::vector<double> &weightAbsMax,
-                                     double alpha) {
+std::vector<double>
+smoothingFactors(const std::vector<double> &activationAbsMax,
+                 const std::vector<double> &weightAbsMax, double alpha) {
   assert(activationAbsMax.size() == weightAbsMax.size() &&
          "one activation and one weight maximum per channel");
   const double floor = 1e-5;
@@ -102,11 +102,11 @@ SmoothingSearchResult searchSmoothing(const Matrix &x, const Matrix &weight,
     double alpha = static_cast<double>(step) / steps;
     std::vector<double> factors =
         smoothingFactors(activationAbsMax, weightAbsMax, alpha);
-    double mse = squaredDistance(reference,
-                                 smoothedQuantizedOutput(x, weight, factors,
-                                                         activationBits,
-                                                         weightScheme)) /
-                 elements;
+    double mse =
+        squaredDistance(reference,
+                        smoothedQuantizedOutput(x, weight, factors,
+                                                activationBits, weightScheme)) /
+        elements;
     if (mse < best.mse) {
       best.alpha = alpha;
       best.mse = mse;

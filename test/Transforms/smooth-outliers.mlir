@@ -75,3 +75,32 @@ func.func @smooth_into_rmsnorm_gamma(%x: tensor<4x2xf32>, %rms: tensor<4xf32>) -
   %k = qnn.matmul %n, %wk {qnn.calib_stats = #stats} : tensor<4x2xf32>, tensor<2x2xf32> -> tensor<4x2xf32>
   return %q, %k : tensor<4x2xf32>, tensor<4x2xf32>
 }
+
+// -----
+
+#stats = #qnn.calib_stats<axis = 1, samples = 1, absmax = [16.0, 1.0], min = [-16.0, -1.0],
+                          max = [8.0, 0.5], percentile = 99.0, percentile_absmax = [8.0, 0.5]>
+#map = affine_map<(d0, d1) -> (d0, d1)>
+#chan = affine_map<(d0, d1) -> (d1)>
+
+// LayerNorm's affine part t·gamma + beta absorbs 1/s in both vectors.
+// CHECK-LABEL: func.func @smooth_into_layernorm_gamma_and_beta
+// CHECK-DAG: %[[GAMMA:.*]] = arith.constant dense<[1.000000e+00, 4.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: %[[BETA:.*]] = arith.constant dense<[5.000000e-01, -2.000000e+00]> : tensor<2xf32>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[GAMMA]], %[[BETA]] :
+// CHECK-NOT: qnn.scale
+func.func @smooth_into_layernorm_gamma_and_beta(%t: tensor<4x2xf32>) -> tensor<4x2xf32> {
+  %gamma = arith.constant dense<[2.0, 2.0]> : tensor<2xf32>
+  %beta = arith.constant dense<[1.0, -1.0]> : tensor<2xf32>
+  %empty = tensor.empty() : tensor<4x2xf32>
+  %n = linalg.generic {indexing_maps = [#map, #chan, #chan, #map], iterator_types = ["parallel", "parallel"]}
+       ins(%t, %gamma, %beta : tensor<4x2xf32>, tensor<2xf32>, tensor<2xf32>) outs(%empty : tensor<4x2xf32>) {
+  ^bb0(%a: f32, %g: f32, %b: f32, %o: f32):
+    %s = arith.mulf %a, %g : f32
+    %y = arith.addf %s, %b : f32
+    linalg.yield %y : f32
+  } -> tensor<4x2xf32>
+  %w = arith.constant dense<[[4.0, -2.0], [4.0, 1.0]]> : tensor<2x2xf32>
+  %y = qnn.matmul %n, %w {qnn.calib_stats = #stats} : tensor<4x2xf32>, tensor<2x2xf32> -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}

@@ -74,8 +74,8 @@ TEST(MatrixTest, CholeskyReconstructs) {
     for (int64_t i = 0; i < n; ++i) {
       EXPECT_GT((*l)(i, i), 0.0);
       for (int64_t j = i + 1; j < n; ++j)
-        ASSERT_EQ((*l)(i, j), 0.0) << "not lower-triangular at " << i << ","
-                                   << j;
+        ASSERT_EQ((*l)(i, j), 0.0)
+            << "not lower-triangular at " << i << "," << j;
     }
     EXPECT_LE(relativeError(a, multiply(*l, l->transposed())), 1e-12)
         << "n = " << n;
@@ -107,10 +107,8 @@ TEST(MatrixTest, CholeskyInverseInverts) {
 
 TEST(MatrixTest, SvdReconstructsTallWideAndSquare) {
   std::mt19937_64 rng = freshGenerator();
-  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{40, 13},
-                            {13, 40},
-                            {64, 64},
-                            {1, 5}}) {
+  for (auto [rows, cols] :
+       {std::pair<int64_t, int64_t>{40, 13}, {13, 40}, {64, 64}, {1, 5}}) {
     Matrix a = gaussian(rows, cols, rng);
     SVD d = svd(a);
     int64_t k = std::min(rows, cols);

@@ -245,8 +245,7 @@ TEST(QuantizerTest, GptqBeatsRtnOnCorrelatedInputs) {
                 gptq.scales[slot];
           }
         double gptqError = squaredError(reference, multiply(x, dequantized));
-        double rtnError =
-            squaredError(reference, multiply(x, rtn.dequantized));
+        double rtnError = squaredError(reference, multiply(x, rtn.dequantized));
         std::cout << "[ gptq     ] " << where << "  output MSE rtn "
                   << rtnError / (tokens * outputs) << "  gptq "
                   << gptqError / (tokens * outputs) << "\n";
@@ -282,9 +281,10 @@ TEST(QuantizerTest, GptqHandlesDeadInputs) {
   for (int64_t n = 0; n < outputs; ++n)
     EXPECT_EQ(gptq.values[3 * outputs + n], 0);
   Matrix reference = multiply(x, w);
-  EXPECT_LT(squaredError(reference, multiply(x, gptq.dequantize())),
-            squaredError(reference,
-                         multiply(x, quantizeWeight(w, 4, 32, true).dequantized)));
+  EXPECT_LT(
+      squaredError(reference, multiply(x, gptq.dequantize())),
+      squaredError(reference,
+                   multiply(x, quantizeWeight(w, 4, 32, true).dequantized)));
 }
 
 } // namespace

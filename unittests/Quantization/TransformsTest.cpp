@@ -209,8 +209,8 @@ W4A4Result w4a4(const Matrix &reference, const Matrix &x, const Matrix &w,
   double massive = 0.0;
   for (int64_t t : massiveTokens)
     for (int64_t n = 0; n < output.cols; ++n)
-      massive += (reference(t, n) - output(t, n)) *
-                 (reference(t, n) - output(t, n));
+      massive +=
+          (reference(t, n) - output(t, n)) * (reference(t, n) - output(t, n));
   return {10.0 * std::log10(sumOfSquares(reference) / noise),
           noise / static_cast<double>(output.data.size()), massive};
 }
@@ -223,8 +223,8 @@ double activationErrorOnTokens(const Matrix &x, const Matrix &rotation,
   double error = 0.0;
   for (int64_t t : tokens)
     for (int64_t c = 0; c < rotated.cols; ++c)
-      error += (rotated(t, c) - quantized(t, c)) *
-               (rotated(t, c) - quantized(t, c));
+      error +=
+          (rotated(t, c) - quantized(t, c)) * (rotated(t, c) - quantized(t, c));
   return error;
 }
 
@@ -259,8 +259,8 @@ TEST(TransformsTest, W4A4OutlierHandlingOrdering) {
 
   for (int64_t group : {int64_t(0), int64_t(128)}) {
     W4A4Result none = w4a4(reference, x, w, massive, group);
-    W4A4Result smooth = w4a4(reference, divideColumns(x, s),
-                             scaleRows(w, s), massive, group);
+    W4A4Result smooth =
+        w4a4(reference, divideColumns(x, s), scaleRows(w, s), massive, group);
     W4A4Result rotated =
         w4a4(reference, multiply(x, hadamard),
              multiply(hadamard.transposed(), w), massive, group);
@@ -322,14 +322,13 @@ TEST(TransformsTest, ProcrustesRefineReducesWeightedActivationError) {
 
   for (const Matrix &start :
        {randomizedHadamard(64, rng()), randomOrthogonal(64, rng())}) {
-    Matrix refined = procrustesRefine(x, start, 4, 10, massiveWeight,
-                                      massiveThreshold);
+    Matrix refined =
+        procrustesRefine(x, start, 4, 10, massiveWeight, massiveThreshold);
     EXPECT_LT(orthogonalityError(refined), 1e-12);
     EXPECT_LT(weightedError(refined), weightedError(start));
-    EXPECT_EQ(procrustesRefine(x, start, 4, 0, massiveWeight,
-                               massiveThreshold)
-                  .data,
-              start.data);
+    EXPECT_EQ(
+        procrustesRefine(x, start, 4, 0, massiveWeight, massiveThreshold).data,
+        start.data);
   }
 }
 
@@ -343,9 +342,9 @@ TEST(TransformsTest, SearchSmoothingNoWorseThanFixedAlphas) {
   auto independentMse = [&](double alpha, unsigned activationBits,
                             int64_t group) {
     std::vector<double> s = referenceFactors(x, w, alpha);
-    Matrix output = multiply(
-        fakeQuantizeRows(divideColumns(x, s), activationBits),
-        quantizeWeight(scaleRows(w, s), 4, group, true).dequantized);
+    Matrix output =
+        multiply(fakeQuantizeRows(divideColumns(x, s), activationBits),
+                 quantizeWeight(scaleRows(w, s), 4, group, true).dequantized);
     return squaredError(reference, output) /
            static_cast<double>(output.data.size());
   };

@@ -139,7 +139,7 @@ void QNNRotatePass::runOnOperation() {
     if (*rotationKind == RotationKind::Procrustes) {
       rotation.matrix = ::quant::procrustesRefine(
           samples.lookup(group.activation), rotation.matrix, abits, iterations,
-          massiveWeight);
+          massiveWeight, massiveThreshold);
       rotation.signs.reset();
     }
 

@@ -74,7 +74,8 @@ def QNNRotate : Pass<"qnn-rotate", "func::FuncOp"> {
     `procrustes` — DFRot: from the randomized Hadamard, alternate per-token
     `abits` quantization of X·R and the orthogonal Procrustes update
     R = U·Vᵀ from the SVD of Xᵀ·Q(X·R), up-weighting massive-activation
-    tokens by `massive-weight`, on the `calibration` sample.
+    tokens (absmax above `massive-threshold` × the median token absmax) by
+    `massive-weight`, on the `calibration` sample.
     Deterministic for a seed.
   }];
   let options = [
@@ -89,6 +90,9 @@ def QNNRotate : Pass<"qnn-rotate", "func::FuncOp"> {
            "procrustes iterations">,
     Option<"massiveWeight", "massive-weight", "double", "50.0",
            "loss weight of massive-activation tokens (procrustes)">,
+    Option<"massiveThreshold", "massive-threshold", "double", "10.0",
+           "a token is massive when its absmax exceeds this multiple of the "
+           "median token absmax (procrustes)">,
   ];
   let dependentDialects = ["qnn::QNNDialect", "arith::ArithDialect"];
 }
