@@ -29,18 +29,20 @@ echo "== generate the float model and activations (hidden 128, ffn 384 = 12*32, 
 "$bin/quant-eval" "$work/float.mlir" --input "$work/eval.npy" --output "$work/reference.npy" >/dev/null
 
 calib="calibration=$work/calib.npy"
+# name | --qnn-pipeline options ("" = the float model itself)
 configs=(
   "float|"
-  "W8A8 per-channel|qnn-quantize-weights{bits=8 group=0 abits=8}"
-  "W4A8 g128|qnn-quantize-weights{bits=4 group=128 abits=8}"
-  "W4A8 g128 + smooth (AWQ search)|qnn-smooth-outliers{search=true $calib abits=8 wbits=4},qnn-quantize-weights{bits=4 group=128 abits=8}"
-  "W4A8 g128 GPTQ + hadamard|qnn-rotate{kind=hadamard},qnn-quantize-weights{bits=4 group=128 abits=8 method=gptq $calib}"
-  "W4A4 g128|qnn-quantize-weights{bits=4 group=128 abits=4}"
-  "W4A4 g128 + smooth (AWQ search)|qnn-smooth-outliers{search=true $calib abits=4 wbits=4},qnn-quantize-weights{bits=4 group=128 abits=4}"
-  "W4A4 g128 + hadamard|qnn-rotate{kind=hadamard},qnn-quantize-weights{bits=4 group=128 abits=4}"
-  "W4A4 g128 + procrustes|qnn-rotate{kind=procrustes $calib abits=4},qnn-quantize-weights{bits=4 group=128 abits=4}"
-  "W3A8 g128 RTN|qnn-quantize-weights{bits=3 group=128 abits=8}"
-  "W3A8 g128 GPTQ|qnn-quantize-weights{bits=3 group=128 abits=8 method=gptq $calib}"
+  "W8A8 per-channel|wbits=8 group=0 abits=8"
+  "W4A8 g128|wbits=4 abits=8"
+  "W4A8 g128 + smooth (AWQ search)|wbits=4 abits=8 smooth=search $calib"
+  "W4A8 g128 GPTQ + hadamard|wbits=4 abits=8 rotate=hadamard method=gptq $calib"
+  "W4A4 g128|wbits=4 abits=4"
+  "W4A4 g128 + smooth (AWQ search)|wbits=4 abits=4 smooth=search $calib"
+  "W4A4 g128 + hadamard|wbits=4 abits=4 rotate=hadamard"
+  "W4A4 g128 + procrustes|wbits=4 abits=4 rotate=procrustes $calib"
+  "W3A8 g128 RTN|wbits=3 abits=8"
+  "W3A8 g128 GPTQ|wbits=3 abits=8 method=gptq $calib"
+  "mixed 2/3/4/8 ILP @0.0635 MiB, A8|abits=8 budget-mib=0.0635 $calib"
 )
 
 echo
@@ -48,12 +50,11 @@ printf '%-34s %11s %10s %10s %10s\n' configuration "weight MiB" "SQNR dB" "rel e
 printf '%-34s %11s %10s %10s %10s\n' ---------------------------------- ----------- ---------- ---------- ----------
 for entry in "${configs[@]}"; do
   name=${entry%%|*}
-  pipeline=${entry#*|}
+  options=${entry#*|}
   model=$work/float.mlir
-  if [[ -n $pipeline ]]; then
+  if [[ -n $options ]]; then
     model=$work/quantized.mlir
-    "$bin/quant-opt" "$work/float.mlir" \
-      --pass-pipeline="builtin.module(func.func($pipeline,qnn-fuse,canonicalize))" -o "$model"
+    "$bin/quant-opt" "$work/mlp.mlir" --qnn-pipeline="$options" -o "$model" 2>/dev/null
   fi
   report=$("$bin/quant-eval" "$model" --input "$work/eval.npy" \
     --reference "$work/reference.npy" --weights)
@@ -62,3 +63,8 @@ for entry in "${configs[@]}"; do
     's/^max-abs [^ ]*  rel \([^ ]*\)  sqnr \([^ ]*\) dB  cosine \([^ ]*\)$/\2 \1 \3/p' <<<"$report")
   printf '%-34s %11s %10s %10s %10s\n' "$name" "$mib" "$sqnr" "$rel" "$cosine"
 done
+echo
+echo "Each row: quant-opt mlp.mlir --qnn-pipeline=\"<options>\" | quant-eval --reference (float64)."
+echo "The ILP row's per-layer bits, from --qnn-allocate-bits:"
+"$bin/quant-opt" "$work/mlp.mlir" --qnn-pipeline="abits=8 budget-mib=0.0635 $calib" -o /dev/null \
+  --qnn-verbose 2>&1 | sed -n '/^layer/,$p'

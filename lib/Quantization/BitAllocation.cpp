@@ -381,32 +381,104 @@ double budgetRowScale(const AllocationProblem &problem, const Budget &budget) {
   return magnitude > 0 ? 1 / magnitude : 1;
 }
 
-/// Builds the ILP with each budget row's right-hand side lowered by
-/// `budgetTightening[i]` (in the row's scale) and solves it.
+/// Which candidates can be part of an allocation within the budgets, by a
+/// bound: a unit's option is dropped when, with every other unit at its
+/// minimum, it alone would break a budget. Returns nullopt when some unit is
+/// left with no option (the budgets are infeasible together).
+///
+/// Besides shrinking the ILP, this keeps out of CBC the columns that can
+/// never fit, e.g. 16-bit candidates under a tight size budget: CBC 2.10's
+/// preprocessing (CglPreProcess) was seen to fix variables wrongly and
+/// report a suboptimal allocation as optimal on 4-layer instances with such
+/// a column.
+std::optional<std::vector<std::vector<bool>>>
+viableCandidates(const AllocationProblem &problem,
+                 const std::vector<TiedUnit> &units,
+                 const std::vector<Budget> &budgets) {
+  std::vector<std::vector<bool>> viable(problem.layers.size());
+  for (size_t l = 0; l < problem.layers.size(); ++l)
+    viable[l].assign(problem.layers[l].candidates.size(), false);
+
+  auto optionTotal = [&](const TiedUnit &unit, size_t option, Metric metric) {
+    double sum = 0;
+    for (size_t i = 0; i < unit.layers.size(); ++i)
+      sum += metricOf(
+          problem.layers[unit.layers[i]].candidates[unit.options[option][i]],
+          metric);
+    return sum;
+  };
+  // Per budget: each unit's minimum and the sum of the minima.
+  std::vector<std::vector<double>> unitMinimum(budgets.size());
+  std::vector<double> totalMinimum(budgets.size(), 0);
+  for (size_t i = 0; i < budgets.size(); ++i)
+    for (const TiedUnit &unit : units) {
+      double best = std::numeric_limits<double>::infinity();
+      for (size_t o = 0; o < unit.options.size(); ++o)
+        best = std::min(best, optionTotal(unit, o, budgets[i].metric));
+      unitMinimum[i].push_back(best);
+      totalMinimum[i] += best;
+    }
+
+  for (size_t u = 0; u < units.size(); ++u) {
+    bool anyViable = false;
+    for (size_t o = 0; o < units[u].options.size(); ++o) {
+      bool fits = true;
+      for (size_t i = 0; i < budgets.size() && fits; ++i) {
+        double lowerBound = totalMinimum[i] - unitMinimum[i][u] +
+                            optionTotal(units[u], o, budgets[i].metric);
+        // Only drop what is out by a clear margin, so that summation order
+        // never drops an option that fits; CBC decides the rest.
+        double margin = 1e-9 * (std::fabs(budgets[i].value) +
+                                std::fabs(totalMinimum[i]));
+        fits = lowerBound <= budgetLimit(budgets[i].value) + margin;
+      }
+      if (!fits)
+        continue;
+      anyViable = true;
+      for (size_t i = 0; i < units[u].layers.size(); ++i)
+        viable[units[u].layers[i]][units[u].options[o][i]] = true;
+    }
+    if (!anyViable)
+      return std::nullopt;
+  }
+  return viable;
+}
+
+/// Builds the ILP over the viable candidates, with each budget row's
+/// right-hand side lowered by `budgetTightening[i]` (in the row's scale),
+/// and solves it.
 CbcOutcome solveOnce(const AllocationProblem &problem,
                      const std::vector<Budget> &budgets,
+                     const std::vector<std::vector<bool>> &viable,
                      const std::vector<double> &budgetTightening) {
   const size_t numLayers = problem.layers.size();
-  std::vector<size_t> firstColumn(numLayers + 1, 0);
+  // columnOf[l][c]: CBC column of candidate c of layer l, or -1.
+  std::vector<std::vector<int>> columnOf(numLayers);
+  std::vector<std::pair<size_t, size_t>> candidateOf;
   for (size_t l = 0; l < numLayers; ++l)
-    firstColumn[l + 1] = firstColumn[l] + problem.layers[l].candidates.size();
-  const size_t numColumns = firstColumn[numLayers];
+    for (size_t c = 0; c < problem.layers[l].candidates.size(); ++c) {
+      columnOf[l].push_back(viable[l][c] ? static_cast<int>(candidateOf.size())
+                                         : -1);
+      if (viable[l][c])
+        candidateOf.push_back({l, c});
+    }
+  const size_t numColumns = candidateOf.size();
 
   // Rows: one assignment row per layer, then the budgets, then the ties.
   // CBC's tolerances are absolute, so the objective and every budget row are
   // scaled to order one; the solution's totals are recomputed unscaled.
   double costScale = 0;
-  for (const LayerChoices &layer : problem.layers)
-    for (const BitCandidate &c : layer.candidates)
-      costScale = std::max(costScale, std::fabs(c.cost));
+  for (const auto &[l, c] : candidateOf)
+    costScale = std::max(costScale, std::fabs(problem.layers[l].candidates[c].cost));
   costScale = costScale > 0 ? 1 / costScale : 1;
 
   std::vector<std::vector<std::pair<int, double>>> columns(numColumns);
   std::vector<double> rowLower, rowUpper;
   const double infinity = std::numeric_limits<double>::max();
   for (size_t l = 0; l < numLayers; ++l) {
-    for (size_t c = firstColumn[l]; c < firstColumn[l + 1]; ++c)
-      columns[c].push_back({static_cast<int>(rowLower.size()), 1.0});
+    for (int column : columnOf[l])
+      if (column >= 0)
+        columns[column].push_back({static_cast<int>(rowLower.size()), 1.0});
     rowLower.push_back(1);
     rowUpper.push_back(1);
   }
@@ -414,32 +486,35 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
     const Budget &budget = budgets[i];
     double rowScale = budgetRowScale(problem, budget);
     int row = static_cast<int>(rowLower.size());
-    for (size_t l = 0; l < numLayers; ++l)
-      for (size_t c = 0; c < problem.layers[l].candidates.size(); ++c) {
-        double value =
-            metricOf(problem.layers[l].candidates[c], budget.metric) * rowScale;
-        if (value != 0)
-          columns[firstColumn[l] + c].push_back({row, value});
-      }
+    for (size_t column = 0; column < numColumns; ++column) {
+      auto [l, c] = candidateOf[column];
+      double value =
+          metricOf(problem.layers[l].candidates[c], budget.metric) * rowScale;
+      if (value != 0)
+        columns[column].push_back({row, value});
+    }
     rowLower.push_back(-infinity);
     rowUpper.push_back(budgetLimit(budget.value) * rowScale -
                        budgetTightening[i]);
   }
   for (const std::vector<size_t> &group : problem.sharedGroups)
     for (size_t i = 1; i < group.size(); ++i) {
-      const LayerChoices &leader = problem.layers[group[0]];
-      const LayerChoices &member = problem.layers[group[i]];
-      if (group[i] == group[0])
+      size_t leader = group[0], member = group[i];
+      if (member == leader)
         continue;
       // x_{leader,b} − x_{member,b} = 0 for every bit-width b; validation
-      // guarantees each b names exactly one candidate in both.
-      for (size_t a = 0; a < leader.candidates.size(); ++a)
-        for (size_t b = 0; b < member.candidates.size(); ++b) {
-          if (leader.candidates[a].bits != member.candidates[b].bits)
+      // guarantees each b names exactly one candidate in both, and the
+      // viability bound keeps or drops a bit-width for the whole group.
+      for (size_t a = 0; a < problem.layers[leader].candidates.size(); ++a)
+        for (size_t b = 0; b < problem.layers[member].candidates.size(); ++b) {
+          if (problem.layers[leader].candidates[a].bits !=
+                  problem.layers[member].candidates[b].bits ||
+              columnOf[leader][a] < 0)
             continue;
+          assert(columnOf[member][b] >= 0 && "ties are dropped together");
           int row = static_cast<int>(rowLower.size());
-          columns[firstColumn[group[0]] + a].push_back({row, 1.0});
-          columns[firstColumn[group[i]] + b].push_back({row, -1.0});
+          columns[columnOf[leader][a]].push_back({row, 1.0});
+          columns[columnOf[member][b]].push_back({row, -1.0});
           rowLower.push_back(0);
           rowUpper.push_back(0);
         }
@@ -449,9 +524,8 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
   std::vector<int> indices;
   std::vector<double> values, objective, columnLower(numColumns, 0),
       columnUpper(numColumns, 1);
-  for (size_t l = 0; l < numLayers; ++l)
-    for (const BitCandidate &c : problem.layers[l].candidates)
-      objective.push_back(c.cost * costScale);
+  for (const auto &[l, c] : candidateOf)
+    objective.push_back(problem.layers[l].candidates[c].cost * costScale);
   for (const auto &column : columns) {
     for (const auto &[row, value] : column) {
       indices.push_back(row);
@@ -469,15 +543,30 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
   for (size_t c = 0; c < numColumns; ++c)
     Cbc_setInteger(model.get(), static_cast<int>(c));
   Cbc_setObjSense(model.get(), 1); // minimise
-  Cbc_setLogLevel(model.get(), 0);
+  Cbc_setLogLevel(model.get(), getenv("BA_LOG") ? atoi(getenv("BA_LOG")) : 0);
   if (std::isfinite(problem.timeLimitSeconds))
     Cbc_setMaximumSeconds(model.get(), problem.timeLimitSeconds);
   // Prove optimality rather than stop at CBC's default gap: the objective is
   // scaled to order one per layer, so an absolute gap this small is far
   // below any difference in quantization error that matters.
+  if (!getenv("BA_NOGAP")) {
   Cbc_setAllowableGap(model.get(), 1e-10);
   Cbc_setAllowableFractionGap(model.get(), 0);
+  }
 
+  if (const char *opts = getenv("BA_OPTS")) { // DEBUG: name=value,name=value
+    std::string all(opts);
+    size_t pos = 0;
+    while (pos < all.size()) {
+      size_t comma = all.find(',', pos);
+      if (comma == std::string::npos) comma = all.size();
+      std::string kv = all.substr(pos, comma - pos);
+      size_t eq = kv.find('=');
+      Cbc_setParameter(model.get(), kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str());
+      pos = comma + 1;
+    }
+  }
+  if (getenv("BA_DEBUG")) Cbc_writeLp(model.get(), "/tmp/ba_before");
   Cbc_solve(model.get());
 
   CbcOutcome outcome;
@@ -485,9 +574,9 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
     outcome.choice.assign(numLayers, 0);
     for (size_t l = 0; l < numLayers; ++l) {
       size_t chosen = SIZE_MAX, count = 0;
-      for (size_t c = firstColumn[l]; c < firstColumn[l + 1]; ++c)
-        if (solution[c] > 0.5) {
-          chosen = c - firstColumn[l];
+      for (size_t c = 0; c < columnOf[l].size(); ++c)
+        if (columnOf[l][c] >= 0 && solution[columnOf[l][c]] > 0.5) {
+          chosen = c;
           ++count;
         }
       if (count != 1) {
@@ -562,9 +651,15 @@ AllocationResult solveWithCbc(const AllocationProblem &problem) {
           singleBudgetInfeasibility(problem, units, budgets))
     return finish(AllocationStatus::Infeasible, *message);
 
+  std::optional<std::vector<std::vector<bool>>> viable =
+      viableCandidates(problem, units, budgets);
+  if (!viable)
+    return finish(AllocationStatus::Infeasible,
+                  jointInfeasibility(problem, units, budgets));
+
   std::vector<double> tightening(budgets.size(), 0);
   for (int attempt = 0; attempt <= kMaxBudgetRepairs; ++attempt) {
-    CbcOutcome outcome = solveOnce(problem, budgets, tightening);
+    CbcOutcome outcome = solveOnce(problem, budgets, *viable, tightening);
     switch (outcome.kind) {
     case CbcOutcome::Failed:
       return finish(AllocationStatus::Error, outcome.failure);

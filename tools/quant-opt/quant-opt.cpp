@@ -17,6 +17,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::qnn::registerQNNPasses();
+  mlir::qnn::registerQNNPipeline();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -1477,3 +1477,19 @@ func.func @matmul_bias_dynamic_n(%x: tensor<4x64xf32>, %w: tensor<64x?xf32>, %b:
 func.func @qnn_attribute_on_argument(%x: tensor<4xf32> {qnn.foo = 1 : i64}) {
   return
 }
+
+// -----
+
+func.func @bits_attribute_value(%x: tensor<4x2xf32>, %w: tensor<2x3xf32>) {
+  // expected-error @+1 {{'qnn.bits' must be an integer in {2, 3, 4, 8}}}
+  %0 = qnn.matmul %x, %w {qnn.bits = 5 : i64} : tensor<4x2xf32>, tensor<2x3xf32> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @bits_attribute_on_non_layer(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{'qnn.bits' applies to qnn.matmul, qnn.conv2d and qnn.pillar_conv}}
+  %0 = qnn.hadamard %x {qnn.bits = 4 : i64} : tensor<4x8xf32>
+  return
+}

@@ -89,6 +89,17 @@ LogicalResult CalibStatsAttr::verify(
 
 LogicalResult QNNDialect::verifyOperationAttribute(Operation *op,
                                                    NamedAttribute attr) {
+  if (attr.getName() == getBitsAttrName()) {
+    auto bits = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!bits || !llvm::is_contained({2, 3, 4, 8}, bits.getInt()))
+      return op->emitError("'")
+             << getBitsAttrName() << "' must be an integer in {2, 3, 4, 8}";
+    if (!isa<MatmulOp, Conv2DOp, PillarConvOp>(op))
+      return op->emitError("'")
+             << getBitsAttrName()
+             << "' applies to qnn.matmul, qnn.conv2d and qnn.pillar_conv";
+    return success();
+  }
   if (attr.getName() != getCalibStatsAttrName())
     return op->emitError("unknown qnn attribute '")
            << attr.getName().getValue() << "'";

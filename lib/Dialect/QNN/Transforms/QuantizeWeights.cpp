@@ -65,6 +65,13 @@ struct QNNQuantizeWeightsPass
 
 private:
   LogicalResult validateOptions(func::FuncOp func);
+  /// The layer's `qnn.bits` (from --qnn-allocate-bits), else `bits`.
+  unsigned bitsOf(Operation *op) {
+    if (auto allocated =
+            op->getAttrOfType<IntegerAttr>(QNNDialect::getBitsAttrName()))
+      return allocated.getInt();
+    return bits;
+  }
   /// Group length along a reduction dimension of size `k` (0 = per channel),
   /// or failure with a diagnostic on `op`.
   FailureOr<int64_t> groupLength(Operation *op, int64_t k);
@@ -165,7 +172,8 @@ QNNQuantizeWeightsPass::quantizeMatmul(OpBuilder &builder, MatmulOp matmul,
   FailureOr<int64_t> length = groupLength(matmul, weight->rows);
   if (failed(length))
     return failure();
-  ::quant::WeightQuantScheme scheme{bits, *length, symmetric};
+  unsigned layerBits = bitsOf(matmul);
+  ::quant::WeightQuantScheme scheme{layerBits, *length, symmetric};
   ::quant::QuantizedWeight quantized;
   if (hessian) {
     quantized = ::quant::quantizeGPTQ(*weight, *hessian, scheme);
@@ -185,7 +193,8 @@ QNNQuantizeWeightsPass::quantizeMatmul(OpBuilder &builder, MatmulOp matmul,
   builder.setInsertionPoint(matmul);
   int64_t cols = weight->cols;
   QuantizedOperands operands = materialize(
-      builder, matmul.getLoc(), matmul.getWeight().getType(), bits, symmetric,
+      builder, matmul.getLoc(), matmul.getWeight().getType(), layerBits,
+      symmetric,
       quantized, [&](int64_t i) { return i / cols; },
       [&](int64_t i) { return i % cols; });
   auto replacement = MatmulOp::create(
@@ -233,12 +242,13 @@ LogicalResult QNNQuantizeWeightsPass::quantizeConv(OpBuilder &builder,
   ::quant::Matrix matrix(c * kh * kw, f);
   for (int64_t i = 0, e = values->size(); i < e; ++i)
     matrix(rowOf(i), colOf(i)) = (*values)[i];
-  ::quant::WeightQuantScheme scheme{bits, *length * kh * kw, symmetric};
+  unsigned layerBits = bitsOf(conv);
+  ::quant::WeightQuantScheme scheme{layerBits, *length * kh * kw, symmetric};
   ::quant::QuantizedWeight quantized = ::quant::quantizeRTN(matrix, scheme);
 
   builder.setInsertionPoint(conv);
   QuantizedOperands operands =
-      materialize(builder, conv.getLoc(), weightType, bits, symmetric,
+      materialize(builder, conv.getLoc(), weightType, layerBits, symmetric,
                   quantized, rowOf, colOf);
   Value oldWeight = conv.getWeight();
   conv.getWeightMutable().assign(operands.weight);

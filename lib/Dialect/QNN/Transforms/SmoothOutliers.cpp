@@ -179,7 +179,7 @@ void QNNSmoothOutliersPass::smoothActivation(OpBuilder &builder,
 
 void QNNSmoothOutliersPass::runOnOperation() {
   func::FuncOp func = getOperation();
-  if (alpha < 0.0 || alpha > 1.0) {
+  if (!(alpha >= 0.0 && alpha <= 1.0)) {
     func.emitError("--qnn-smooth-outliers alpha must be in [0, 1], got ")
         << static_cast<double>(alpha);
     return signalPassFailure();

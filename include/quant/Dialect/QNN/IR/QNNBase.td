@@ -39,6 +39,11 @@ def QNN_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getCalibStatsAttrName() {
       return "qnn.calib_stats";
     }
+    /// Name of the discardable attribute holding a layer's allocated weight
+    /// bit-width (set by --qnn-allocate-bits).
+    static constexpr ::llvm::StringLiteral getBitsAttrName() {
+      return "qnn.bits";
+    }
   }];
 }
 

@@ -25,6 +25,10 @@ class QNNDialect;
 #define GEN_PASS_REGISTRATION
 #include "quant/Dialect/QNN/Transforms/Passes.h.inc"
 
+/// Registers --qnn-pipeline="wbits=4 abits=8 rotate=hadamard smooth=0.5 ...":
+/// the passes above in their standard order, from one option string.
+void registerQNNPipeline();
+
 } // namespace qnn
 } // namespace mlir
 

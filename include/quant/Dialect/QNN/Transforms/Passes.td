@@ -102,7 +102,8 @@ def QNNQuantizeWeights : Pass<"qnn-quantize-weights", "func::FuncOp"> {
                 "activations";
   let description = [{
     Replaces every float constant weight of `qnn.matmul` and `qnn.conv2d`
-    by `bits`-bit integers with per-output-channel (`group=0`) or
+    by `bits`-bit integers (or the layer's `qnn.bits` from
+    `--qnn-allocate-bits`) with per-output-channel (`group=0`) or
     group-wise (32/64/128 along the reduction dimension) scales, symmetric
     (signed storage) or asymmetric (unsigned storage + zero points).
     `method=gptq` compensates rounding errors column by column with the
@@ -132,6 +133,70 @@ def QNNQuantizeWeights : Pass<"qnn-quantize-weights", "func::FuncOp"> {
   ];
   let dependentDialects = ["qnn::QNNDialect", "arith::ArithDialect",
                            "quant::QuantDialect"];
+}
+
+def QNNAllocateBits : Pass<"qnn-allocate-bits", "func::FuncOp"> {
+  let summary = "HAWQ-V3 bit allocation per layer by an exact ILP (CBC)";
+  let description = [{
+    Chooses one weight bit-width per float `qnn.matmul`/`qnn.conv2d` with a
+    constant weight from `candidates`, minimising
+    Σ_l Ω_l(b) = Σ_l sensitivity_l · ‖Q_b(W_l) − W_l‖² (RTN at `group` /
+    `symmetric`) subject to the given budgets: model size (`budget-mib`,
+    weights at their bit width plus f32 scales), bit operations
+    (`budget-bops`: Σ MACs·b·`abits`) and latency (`budget-latency`, with
+    per-layer times from `latency-table`). The ILP is solved exactly by
+    COIN-OR CBC (`solver=cbc`; `solver=brute-force` enumerates, for small
+    models) within `time-limit` seconds.
+
+    Sensitivity: with a `calibration` sample, the Hutchinson estimate of the
+    trace of the layer's Gauss–Newton Hessian XᵀX/T (T tokens) from
+    `hutchinson-samples` Rademacher probes; without one, K (the trace for
+    white, unit-variance inputs).
+
+    Matmuls reading the same activation (q/k/v, gate/up) share one
+    bit-width unless `share-inputs=false`. The choice is written as
+    `qnn.bits` on each layer, which `--qnn-quantize-weights` honours; a JSON
+    report goes to `report` (or `--qnn-report`), a table to stderr with
+    `verbose` (or `--qnn-verbose`). An infeasible budget is an error naming
+    the budget and the minimum achievable value.
+
+    Latency table format (JSON):
+    `{"layers": [{"k": 4096, "n": 4096, "bits": 4, "seconds": 1.2e-5}, ...]}`
+    keyed by the weight shape K×N and the bit-width.
+  }];
+  let options = [
+    ListOption<"candidates", "candidates", "unsigned",
+               "candidate bit-widths (default 2,3,4,8)">,
+    Option<"budgetMiB", "budget-mib", "double", "0",
+           "weight size budget in MiB (0 = none)">,
+    Option<"budgetBops", "budget-bops", "double", "0",
+           "bit-operation budget (0 = none)">,
+    Option<"budgetLatency", "budget-latency", "double", "0",
+           "latency budget in seconds (0 = none; needs latency-table)">,
+    Option<"latencyTable", "latency-table", "std::string", "\"\"",
+           "JSON per-layer latency table">,
+    Option<"abits", "abits", "unsigned", "8", "activation bits in BOPs">,
+    Option<"group", "group", "int64_t", "128",
+           "weight group size for Ω and size (0 = per channel)">,
+    Option<"symmetric", "symmetric", "bool", "true",
+           "symmetric weight grid for Ω">,
+    Option<"calibration", "calibration", "std::string", "\"\"",
+           ".npy sample of the function's argument (Hutchinson sensitivity)">,
+    Option<"hutchinsonSamples", "hutchinson-samples", "unsigned", "64",
+           "Rademacher probes per layer">,
+    Option<"seed", "seed", "uint64_t", "0", "seed of the Hutchinson probes">,
+    Option<"shareInputs", "share-inputs", "bool", "true",
+           "matmuls reading one activation take one bit-width">,
+    Option<"solver", "solver", "std::string", "\"cbc\"",
+           "cbc | brute-force">,
+    Option<"timeLimit", "time-limit", "double", "60",
+           "solver time limit in seconds">,
+    Option<"report", "report", "std::string", "\"\"",
+           "write a JSON report here (default: --qnn-report)">,
+    Option<"verbose", "verbose", "bool", "false",
+           "print the allocation table to stderr (or --qnn-verbose)">,
+  ];
+  let dependentDialects = ["qnn::QNNDialect"];
 }
 
 def QNNFuse : Pass<"qnn-fuse", "func::FuncOp"> {
