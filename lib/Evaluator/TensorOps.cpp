@@ -63,26 +63,51 @@ FailureOr<Results> relabel(Operation *op, const EvalTensor &source,
   return singleResult(std::move(result));
 }
 
-/// The strided box of a slice: checks it lies inside `shape`.
-LogicalResult checkSliceBounds(Operation *op, ArrayRef<int64_t> shape,
-                               ArrayRef<int64_t> offsets,
-                               ArrayRef<int64_t> sizes,
-                               ArrayRef<int64_t> strides) {
-  if (offsets.size() != shape.size() || sizes.size() != shape.size() ||
-      strides.size() != shape.size())
+/// The strided box of a slice into a tensor of `shape`: its sizes and, in
+/// the box's row-major order, the flat offset of each of its elements in
+/// the tensor. Fails with a diagnostic when the box leaves the tensor.
+struct SliceBox {
+  SmallVector<int64_t> sizes;
+  std::vector<int64_t> elementOffsets;
+};
+
+FailureOr<SliceBox> resolveSliceBox(Operation *op,
+                                    OffsetSizeAndStrideOpInterface slice,
+                                    ArrayRef<int64_t> shape,
+                                    ValueLookup lookup) {
+  FailureOr<SmallVector<int64_t>> offsets =
+      resolveIndices(op, slice.getMixedOffsets(), lookup);
+  FailureOr<SmallVector<int64_t>> sizes =
+      resolveIndices(op, slice.getMixedSizes(), lookup);
+  FailureOr<SmallVector<int64_t>> strides =
+      resolveIndices(op, slice.getMixedStrides(), lookup);
+  if (failed(offsets) || failed(sizes) || failed(strides))
+    return failure();
+  if (offsets->size() != shape.size() || sizes->size() != shape.size() ||
+      strides->size() != shape.size())
     return op->emitOpError("slice rank does not match the tensor rank");
   for (size_t dim = 0; dim < shape.size(); ++dim) {
-    if (sizes[dim] < 0 || offsets[dim] < 0 || strides[dim] < 1)
+    if ((*sizes)[dim] < 0 || (*offsets)[dim] < 0 || (*strides)[dim] < 1)
       return op->emitOpError("slice offsets, sizes and strides must be "
                              "non-negative (strides positive)");
-    if (sizes[dim] > 0 &&
-        offsets[dim] + (sizes[dim] - 1) * strides[dim] >= shape[dim])
+    if ((*sizes)[dim] > 0 &&
+        (*offsets)[dim] + ((*sizes)[dim] - 1) * (*strides)[dim] >= shape[dim])
       return op->emitOpError("slice along dimension ")
-             << dim << " (offset " << offsets[dim] << ", size " << sizes[dim]
-             << ", stride " << strides[dim] << ") leaves the size "
-             << shape[dim];
+             << dim << " (offset " << (*offsets)[dim] << ", size "
+             << (*sizes)[dim] << ", stride " << (*strides)[dim]
+             << ") leaves the size " << shape[dim];
   }
-  return success();
+  SliceBox box{*sizes, {}};
+  SmallVector<int64_t> tensorStrides = rowMajorStrides(shape);
+  box.elementOffsets.reserve(numElementsOf(*sizes));
+  forEachIndex(*sizes, [&](ArrayRef<int64_t> index) {
+    int64_t offset = 0;
+    for (size_t dim = 0; dim < index.size(); ++dim)
+      offset += ((*offsets)[dim] + index[dim] * (*strides)[dim]) *
+                tensorStrides[dim];
+    box.elementOffsets.push_back(offset);
+  });
+  return box;
 }
 
 /// Fills a tensor from a tensor.generate / tensor.pad style body whose block
@@ -157,62 +182,36 @@ FailureOr<Results> evaluator::evaluateTensorOp(Operation *op, Operands operands,
         return relabel(op, *operands[0], shape);
       })
       .Case([&](tensor::ExtractSliceOp slice) -> Result {
-        FailureOr<SmallVector<int64_t>> offsets =
-            resolveIndices(op, slice.getMixedOffsets(), lookup);
-        FailureOr<SmallVector<int64_t>> sizes =
-            resolveIndices(op, slice.getMixedSizes(), lookup);
-        FailureOr<SmallVector<int64_t>> strides =
-            resolveIndices(op, slice.getMixedStrides(), lookup);
         const EvalTensor &source = *operands[0];
-        if (failed(offsets) || failed(sizes) || failed(strides) ||
-            failed(
-                checkSliceBounds(op, source.shape, *offsets, *sizes, *strides)))
+        FailureOr<SliceBox> box =
+            resolveSliceBox(op, slice, source.shape, lookup);
+        if (failed(box))
           return failure();
         // Rank reduction drops unit dimensions, which leaves the row-major
         // order of the elements unchanged.
         llvm::SmallBitVector dropped = slice.getDroppedDims();
         SmallVector<int64_t> resultShape;
-        for (auto [dim, size] : llvm::enumerate(*sizes))
+        for (auto [dim, size] : llvm::enumerate(box->sizes))
           if (dim >= dropped.size() || !dropped[dim])
             resultShape.push_back(size);
         EvalTensor result(resultShape);
-        SmallVector<int64_t> sourceStrides = rowMajorStrides(source.shape);
-        int64_t element = 0;
-        forEachIndex(*sizes, [&](ArrayRef<int64_t> index) {
-          int64_t offset = 0;
-          for (size_t dim = 0; dim < index.size(); ++dim)
-            offset += ((*offsets)[dim] + index[dim] * (*strides)[dim]) *
-                      sourceStrides[dim];
-          result.data[element++] = source.data[offset];
-        });
+        for (auto [element, offset] : llvm::enumerate(box->elementOffsets))
+          result.data[element] = source.data[offset];
         return singleResult(std::move(result));
       })
       .Case([&](tensor::InsertSliceOp slice) -> Result {
-        FailureOr<SmallVector<int64_t>> offsets =
-            resolveIndices(op, slice.getMixedOffsets(), lookup);
-        FailureOr<SmallVector<int64_t>> sizes =
-            resolveIndices(op, slice.getMixedSizes(), lookup);
-        FailureOr<SmallVector<int64_t>> strides =
-            resolveIndices(op, slice.getMixedStrides(), lookup);
         const EvalTensor &source = *operands[0];
         EvalTensor result = *operands[1];
-        if (failed(offsets) || failed(sizes) || failed(strides) ||
-            failed(
-                checkSliceBounds(op, result.shape, *offsets, *sizes, *strides)))
+        FailureOr<SliceBox> box =
+            resolveSliceBox(op, slice, result.shape, lookup);
+        if (failed(box))
           return failure();
-        if (numElementsOf(*sizes) != source.numElements())
+        if (numElementsOf(box->sizes) != source.numElements())
           return op->emitOpError("source of shape ")
                  << formatShape(source.shape) << " does not fill a slice of "
-                 << formatShape(*sizes);
-        SmallVector<int64_t> destStrides = rowMajorStrides(result.shape);
-        int64_t element = 0;
-        forEachIndex(*sizes, [&](ArrayRef<int64_t> index) {
-          int64_t offset = 0;
-          for (size_t dim = 0; dim < index.size(); ++dim)
-            offset += ((*offsets)[dim] + index[dim] * (*strides)[dim]) *
-                      destStrides[dim];
-          result.data[offset] = source.data[element++];
-        });
+                 << formatShape(box->sizes);
+        for (auto [element, offset] : llvm::enumerate(box->elementOffsets))
+          result.data[offset] = source.data[element];
         return singleResult(std::move(result));
       })
       .Case([&](tensor::ExtractOp extract) -> Result {
