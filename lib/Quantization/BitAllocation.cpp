@@ -166,17 +166,20 @@ std::optional<std::string> analyse(const AllocationProblem &problem,
         std::pair{problem.latencyBudget, "latency"}})
     if (budget && std::isnan(*budget))
       return std::string(label) + " budget is NaN";
-  if (!(problem.timeLimitSeconds > 0))
-    return "time limit must be positive, got " +
-           std::to_string(problem.timeLimitSeconds) + " s";
+  if (!(problem.timeLimitSeconds > 0)) {
+    std::ostringstream message;
+    message << "time limit must be positive, got " << problem.timeLimitSeconds
+            << " s";
+    return message.str();
+  }
 
   for (size_t l = 0; l < numLayers; ++l) {
     const LayerChoices &layer = problem.layers[l];
     if (layer.candidates.empty())
       return layerLabel(problem, l) + " has no candidate bit-widths";
     for (const BitCandidate &c : layer.candidates) {
-      std::string where = layerLabel(problem, l) + " at " +
-                          std::to_string(c.bits) + " bits";
+      std::string where =
+          layerLabel(problem, l) + " at " + std::to_string(c.bits) + " bits";
       if (!std::isfinite(c.cost) || !std::isfinite(c.sizeBytes) ||
           !std::isfinite(c.bops) || !std::isfinite(c.latency))
         return where + " has a non-finite cost, size, BOPs or latency";
@@ -242,11 +245,10 @@ std::optional<std::string> analyse(const AllocationProblem &problem,
       std::vector<size_t> option;
       for (size_t member : unit.layers) {
         const auto &candidates = problem.layers[member].candidates;
-        option.push_back(std::find_if(candidates.begin(), candidates.end(),
-                                      [&](const BitCandidate &c) {
-                                        return c.bits == b;
-                                      }) -
-                         candidates.begin());
+        option.push_back(
+            std::find_if(candidates.begin(), candidates.end(),
+                         [&](const BitCandidate &c) { return c.bits == b; }) -
+            candidates.begin());
       }
       unit.options.push_back(std::move(option));
     }
@@ -348,8 +350,7 @@ std::string jointInfeasibility(const AllocationProblem &problem,
 }
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -364,7 +365,13 @@ struct CbcModelDeleter {
 using CbcModelPtr = std::unique_ptr<Cbc_Model, CbcModelDeleter>;
 
 struct CbcOutcome {
-  enum Kind { Optimal, Infeasible, TimeLimitWithSolution, TimeLimitEmpty, Failed };
+  enum Kind {
+    Optimal,
+    Infeasible,
+    TimeLimitWithSolution,
+    TimeLimitEmpty,
+    Failed
+  };
   Kind kind = Failed;
   std::vector<size_t> choice;
   std::string failure;
@@ -387,10 +394,9 @@ double budgetRowScale(const AllocationProblem &problem, const Budget &budget) {
 /// left with no option (the budgets are infeasible together).
 ///
 /// Besides shrinking the ILP, this keeps out of CBC the columns that can
-/// never fit, e.g. 16-bit candidates under a tight size budget: CBC 2.10's
-/// preprocessing (CglPreProcess) was seen to fix variables wrongly and
-/// report a suboptimal allocation as optimal on 4-layer instances with such
-/// a column.
+/// never fit, e.g. 16-bit candidates under a tight size budget: such a
+/// column was what led CBC 2.10's preprocessing (now off) to report a
+/// suboptimal allocation as optimal.
 std::optional<std::vector<std::vector<bool>>>
 viableCandidates(const AllocationProblem &problem,
                  const std::vector<TiedUnit> &units,
@@ -428,8 +434,8 @@ viableCandidates(const AllocationProblem &problem,
                             optionTotal(units[u], o, budgets[i].metric);
         // Only drop what is out by a clear margin, so that summation order
         // never drops an option that fits; CBC decides the rest.
-        double margin = 1e-9 * (std::fabs(budgets[i].value) +
-                                std::fabs(totalMinimum[i]));
+        double margin =
+            1e-9 * (std::fabs(budgets[i].value) + std::fabs(totalMinimum[i]));
         fits = lowerBound <= budgetLimit(budgets[i].value) + margin;
       }
       if (!fits)
@@ -450,7 +456,8 @@ viableCandidates(const AllocationProblem &problem,
 CbcOutcome solveOnce(const AllocationProblem &problem,
                      const std::vector<Budget> &budgets,
                      const std::vector<std::vector<bool>> &viable,
-                     const std::vector<double> &budgetTightening) {
+                     const std::vector<double> &budgetTightening,
+                     double timeLimitSeconds) {
   const size_t numLayers = problem.layers.size();
   // columnOf[l][c]: CBC column of candidate c of layer l, or -1.
   std::vector<std::vector<int>> columnOf(numLayers);
@@ -469,7 +476,8 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
   // scaled to order one; the solution's totals are recomputed unscaled.
   double costScale = 0;
   for (const auto &[l, c] : candidateOf)
-    costScale = std::max(costScale, std::fabs(problem.layers[l].candidates[c].cost));
+    costScale =
+        std::max(costScale, std::fabs(problem.layers[l].candidates[c].cost));
   costScale = costScale > 0 ? 1 / costScale : 1;
 
   std::vector<std::vector<std::pair<int, double>>> columns(numColumns);
@@ -543,30 +551,27 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
   for (size_t c = 0; c < numColumns; ++c)
     Cbc_setInteger(model.get(), static_cast<int>(c));
   Cbc_setObjSense(model.get(), 1); // minimise
-  Cbc_setLogLevel(model.get(), getenv("BA_LOG") ? atoi(getenv("BA_LOG")) : 0);
-  if (std::isfinite(problem.timeLimitSeconds))
-    Cbc_setMaximumSeconds(model.get(), problem.timeLimitSeconds);
-  // Prove optimality rather than stop at CBC's default gap: the objective is
-  // scaled to order one per layer, so an absolute gap this small is far
-  // below any difference in quantization error that matters.
-  if (!getenv("BA_NOGAP")) {
+  Cbc_setLogLevel(model.get(), 0);
+  if (std::isfinite(timeLimitSeconds))
+    Cbc_setMaximumSeconds(model.get(), timeLimitSeconds);
+  // Prove optimality rather than stop at CBC's defaults: an allowable gap of
+  // 1e-10 and, above all, a cutoff increment of 1e-5, with which CBC only
+  // accepts solutions that improve the incumbent by 1e-5 and so returned
+  // allocations 1e-4 (relative) worse than brute force on random instances.
+  // With the objective scaled to max |Ω| = 1, 1e-10 is far below any
+  // difference in quantization error that matters.
   Cbc_setAllowableGap(model.get(), 1e-10);
   Cbc_setAllowableFractionGap(model.get(), 0);
-  }
+  Cbc_setParameter(model.get(), "increment", "1e-10");
+  // CBC 2.10's preprocessing (CglPreProcess) fixed variables wrongly on
+  // 4-layer instances and reported a worse allocation as optimal (similar
+  // reports: coin-or/Cbc#293, #283); here it only costs time anyway.
+  Cbc_setParameter(model.get(), "preprocess", "off");
+  // The feasibility pump's mini branch-and-bound took 70% of the time with
+  // its default passes; one pass still finds an incumbent the tight LP bound
+  // of a multiple-choice knapsack closes in a few nodes.
+  Cbc_setParameter(model.get(), "passFeasibilityPump", "1");
 
-  if (const char *opts = getenv("BA_OPTS")) { // DEBUG: name=value,name=value
-    std::string all(opts);
-    size_t pos = 0;
-    while (pos < all.size()) {
-      size_t comma = all.find(',', pos);
-      if (comma == std::string::npos) comma = all.size();
-      std::string kv = all.substr(pos, comma - pos);
-      size_t eq = kv.find('=');
-      Cbc_setParameter(model.get(), kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str());
-      pos = comma + 1;
-    }
-  }
-  if (getenv("BA_DEBUG")) Cbc_writeLp(model.get(), "/tmp/ba_before");
   Cbc_solve(model.get());
 
   CbcOutcome outcome;
@@ -593,7 +598,8 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
     const double *solution = Cbc_bestSolution(model.get());
     if (!solution)
       solution = Cbc_getColSolution(model.get());
-    outcome.kind = readChoice(solution) ? CbcOutcome::Optimal : CbcOutcome::Failed;
+    outcome.kind =
+        readChoice(solution) ? CbcOutcome::Optimal : CbcOutcome::Failed;
     return outcome;
   }
   if (Cbc_isProvenInfeasible(model.get())) {
@@ -651,6 +657,8 @@ AllocationResult solveWithCbc(const AllocationProblem &problem) {
           singleBudgetInfeasibility(problem, units, budgets))
     return finish(AllocationStatus::Infeasible, *message);
 
+  if (problem.layers.empty())
+    return finish(AllocationStatus::Optimal); // nothing to allocate
   std::optional<std::vector<std::vector<bool>>> viable =
       viableCandidates(problem, units, budgets);
   if (!viable)
@@ -659,7 +667,11 @@ AllocationResult solveWithCbc(const AllocationProblem &problem) {
 
   std::vector<double> tightening(budgets.size(), 0);
   for (int attempt = 0; attempt <= kMaxBudgetRepairs; ++attempt) {
-    CbcOutcome outcome = solveOnce(problem, budgets, *viable, tightening);
+    // A repeated solve gets what is left of the time limit.
+    double secondsLeft = problem.timeLimitSeconds - secondsSince(start);
+    CbcOutcome outcome =
+        solveOnce(problem, budgets, *viable, tightening,
+                  std::max(secondsLeft, 0.01 * problem.timeLimitSeconds));
     switch (outcome.kind) {
     case CbcOutcome::Failed:
       return finish(AllocationStatus::Error, outcome.failure);

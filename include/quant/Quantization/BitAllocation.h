@@ -1,4 +1,4 @@
-//===- BitAllocation.h - HAWQ-V3-style bit allocation by ILP ------*- C++ -*-===//
+//===- BitAllocation.h - HAWQ-V3-style bit allocation by ILP ----*- C++ -*-===//
 //
 // The MLIR-free core of `--qnn-allocate-bits`: choose one bit-width per layer
 // from its candidates so that the summed sensitivity-weighted quantization
