@@ -472,13 +472,18 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
   const size_t numColumns = candidateOf.size();
 
   // Rows: one assignment row per layer, then the budgets, then the ties.
-  // CBC's tolerances are absolute, so the objective and every budget row are
-  // scaled to order one; the solution's totals are recomputed unscaled.
+  // CBC's tolerances are absolute, so every budget row is scaled to order
+  // one. The objective is scaled so that its largest coefficient is
+  // kObjectiveMagnitude: CBC 2.10 still applied a cutoff increment of 1e-5
+  // despite "increment 1e-10" and returned allocations 1e-5 (of max |Ω|)
+  // worse than brute force; at this magnitude such differences are
+  // decisive. The solution's totals are recomputed unscaled.
+  constexpr double kObjectiveMagnitude = 1e6;
   double costScale = 0;
   for (const auto &[l, c] : candidateOf)
     costScale =
         std::max(costScale, std::fabs(problem.layers[l].candidates[c].cost));
-  costScale = costScale > 0 ? 1 / costScale : 1;
+  costScale = costScale > 0 ? kObjectiveMagnitude / costScale : 1;
 
   std::vector<std::vector<std::pair<int, double>>> columns(numColumns);
   std::vector<double> rowLower, rowUpper;
@@ -558,7 +563,7 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
   // 1e-10 and, above all, a cutoff increment of 1e-5, with which CBC only
   // accepts solutions that improve the incumbent by 1e-5 and so returned
   // allocations 1e-4 (relative) worse than brute force on random instances.
-  // With the objective scaled to max |Ω| = 1, 1e-10 is far below any
+  // With the objective scaled to max |Ω| = 1e6, 1e-10 is far below any
   // difference in quantization error that matters.
   Cbc_setAllowableGap(model.get(), 1e-10);
   Cbc_setAllowableFractionGap(model.get(), 0);
