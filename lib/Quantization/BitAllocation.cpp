@@ -499,14 +499,24 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
     const Budget &budget = budgets[i];
     double rowScale = budgetRowScale(problem, budget);
     int row = static_cast<int>(rowLower.size());
+    std::vector<double> smallestPerLayer(numLayers, infinity);
     for (size_t column = 0; column < numColumns; ++column) {
       auto [l, c] = candidateOf[column];
       double value =
           metricOf(problem.layers[l].candidates[c], budget.metric) * rowScale;
+      smallestPerLayer[l] = std::min(smallestPerLayer[l], value);
       if (value != 0)
         columns[column].push_back({row, value});
     }
-    rowLower.push_back(-infinity);
+    // Every allocation's total is at least the sum of the per-layer minima;
+    // a finite lower bound matters because an infinite one trips an
+    // assertion in Debian's CLP 1.17 dual simplex
+    // (ClpSimplexDual::updateDualsInDual) on some instances.
+    double smallestTotal = 0;
+    for (double smallest : smallestPerLayer)
+      if (std::isfinite(smallest))
+        smallestTotal += smallest;
+    rowLower.push_back(smallestTotal - 1e-9 * (1 + std::fabs(smallestTotal)));
     rowUpper.push_back(budgetLimit(budget.value) * rowScale -
                        budgetTightening[i]);
   }
