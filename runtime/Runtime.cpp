@@ -42,6 +42,11 @@ bool isValid(qr_dtype dtype) { return dtype >= QR_BOOL && dtype <= QR_F64; }
 
 } // namespace
 
+namespace quant::runtime {
+// The other runtime sources (ThreadPool.cpp, Model.cpp) report through this.
+void setLastError(std::string message) { lastError = std::move(message); }
+} // namespace quant::runtime
+
 extern "C" {
 
 qr_tensor *qr_tensor_create(qr_dtype dtype, int32_t rank,

@@ -14,6 +14,10 @@ config.test_exec_root = os.path.join(config.quant_obj_root, "test")
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%quant_src_root", config.quant_src_root))
+# Stand-ins for compiled models, built with the runtime's unit tests.
+config.substitutions.append(
+    ("%quant_test_models",
+     os.path.join(config.quant_obj_root, "unittests", "Runtime")))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

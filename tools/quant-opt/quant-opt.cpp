@@ -6,7 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "quant/Conversion/Passes.h"
 #include "quant/Dialect/QNN/IR/QNN.h"
+#include "quant/Dialect/QNN/Transforms/BufferizableOpInterfaceImpl.h"
 #include "quant/Dialect/QNN/Transforms/Passes.h"
 
 #include "mlir/InitAllDialects.h"
@@ -18,11 +20,14 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::qnn::registerQNNPasses();
   mlir::qnn::registerQNNPipeline();
+  mlir::qnn::registerQNNConversionPasses();
+  mlir::qnn::registerLowerToCPUPipeline();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   registry.insert<mlir::qnn::QNNDialect>();
+  mlir::qnn::registerBufferizableOpInterfaceExternalModels(registry);
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv,

@@ -1,11 +1,13 @@
 //===- quant-translate.cpp - quant translation driver ---------------------===//
 //
-// mlir-translate with every upstream translation (e.g. --mlir-to-llvmir)
-// plus quant's front end and code-generation targets.
+// mlir-translate with the upstream translations plus quant's front end and
+// code-generation targets. quant's --mlir-to-llvmir replaces upstream's: it
+// also links the micro-kernels and sets the target machine.
 //
 //===----------------------------------------------------------------------===//
 
 #include "quant/Dialect/QNN/IR/QNN.h"
+#include "quant/Target/CPU/CPUTarget.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/InitAllDialects.h"
@@ -26,9 +28,6 @@ struct PendingTarget {
 };
 
 constexpr PendingTarget kPendingExports[] = {
-    {"to-object", "compile to a native object file"},
-    {"to-shared-lib", "compile to a shared library loadable by quant-run"},
-    {"to-executable", "compile to an executable linked with the runtime"},
     {"to-ptx", "compile GPU kernels to PTX"},
     {"to-cubin", "compile GPU kernels to a cubin"},
 };
@@ -57,8 +56,20 @@ void registerPendingTargets() {
 
 } // namespace
 
+/// Upstream's registerAllTranslations() minus --mlir-to-llvmir.
+static void registerUpstreamTranslations() {
+  registerFromLLVMIRTranslation();
+  registerFromSPIRVTranslation();
+  registerIRDLToCppTranslation();
+  registerFromWasmTranslation();
+  registerToCppTranslation();
+  registerToSPIRVTranslation();
+  smt::registerExportSMTLIBTranslation();
+}
+
 int main(int argc, char **argv) {
-  registerAllTranslations();
+  registerUpstreamTranslations();
+  qnn::registerCPUTargetTranslations();
   registerPendingTargets();
   return failed(mlirTranslateMain(argc, argv, "quant translation driver"));
 }

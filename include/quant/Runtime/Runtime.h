@@ -1,9 +1,10 @@
 /*===- Runtime.h - quant runtime C API ----------------------------*- C -*-===*
  *
- * The stable C ABI of quant's runtime: aligned tensor buffers and .npy I/O
- * with validation. Compiled models and the tools (quant-run) link it; it
- * has no MLIR dependency. Every call that can fail returns NULL or non-zero
- * and leaves a one-line, thread-local message in qr_last_error().
+ * The stable C ABI of quant's runtime: aligned tensor buffers, .npy I/O with
+ * validation, the thread pool, timing and compiled-model loading. Compiled
+ * models and the tools (quant-run) link it; it has no MLIR dependency. Every
+ * call that can fail returns NULL or non-zero and leaves a one-line,
+ * thread-local message in qr_last_error().
  *
  *===----------------------------------------------------------------------===*/
 
@@ -19,6 +20,7 @@ extern "C" {
 
 /* Element types, numbered as in the model ABI. */
 typedef enum qr_dtype {
+  QR_DTYPE_INVALID = -1, /* returned for a tensor that does not exist */
   QR_BOOL = 0,
   QR_I8 = 1,
   QR_I16 = 2,
@@ -61,6 +63,101 @@ int qr_npy_save(const char *path, const qr_tensor *tensor);
 
 /* The message of the last failed call on this thread ("" if none). */
 const char *qr_last_error(void);
+
+/*===----------------------------------------------------------------------===*
+ * Thread pool. One process-wide pool; compiled models and the micro-kernels
+ * split their work with qr_parallel_for. The calling thread takes part, so
+ * one thread means no worker threads and no synchronisation.
+ *===----------------------------------------------------------------------===*/
+
+/* Sets the number of threads, the caller included (1 to 1024; 0 = every CPU
+ * this process may run on); 0 on success. Must not be called from inside
+ * qr_parallel_for. The default is $QUANT_NUM_THREADS when that is a
+ * non-negative integer, else every CPU. */
+int qr_set_num_threads(int32_t threads);
+int32_t qr_get_num_threads(void);
+
+typedef void (*qr_task_fn)(void *context, int64_t begin, int64_t end);
+
+/* Calls fn(context, begin, end) on disjoint ranges covering [0, n), each at
+ * least `grain` long (except the last), and returns when all are done.
+ * Nested calls, and calls made while another thread's call is running, run
+ * serially on the calling thread. fn must not throw or longjmp. */
+void qr_parallel_for(int64_t n, int64_t grain, qr_task_fn fn, void *context);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t qr_now_ns(void);
+
+/*===----------------------------------------------------------------------===*
+ * Compiled models. A model is a shared library (quant-translate
+ * --to-shared-lib) exporting two symbols:
+ *
+ *   const char quant_model_signature[];   the signature text below
+ *   int32_t quant_model_run(void **buffers);
+ *
+ * `buffers` holds one pointer per input, then one per output, each to a
+ * dense row-major buffer of the signature's dtype and shape (outputs are
+ * written, never allocated by the model). It returns 0 on success.
+ *
+ * The signature is line-oriented text, version 1 (a NUL-terminated char
+ * array, not a pointer):
+ *
+ *   quant-model 1
+ *   input <name> <numpy dtype> [<d0>,<d1>,...]
+ *   output <name> <numpy dtype> [<d0>,...]
+ *
+ * e.g. "input x float32 [4,512]"; a scalar's shape is "[]". Inputs and
+ * outputs are numbered in the order they appear. Names hold no blanks and
+ * no '=' and are unique among the inputs and among the outputs; dtypes are
+ * qr_dtype_name()'s; dimensions are static, non-negative integers; blank
+ * lines are ignored. A model has at least one output.
+ *===----------------------------------------------------------------------===*/
+
+#define QR_MODEL_ABI_VERSION 1
+
+typedef int32_t (*qr_model_entry)(void **buffers);
+
+typedef struct qr_model qr_model;
+
+/* dlopen()s a compiled model (RTLD_NOW | RTLD_LOCAL; a path without '/' is
+ * relative to the current directory) and validates its signature. */
+qr_model *qr_model_load(const char *path);
+/* A model linked into the executable itself (quant-translate
+ * --to-executable). */
+qr_model *qr_model_from_symbols(const char *signature, qr_model_entry entry);
+void qr_model_destroy(qr_model *model);
+
+int32_t qr_model_num_inputs(const qr_model *model);
+int32_t qr_model_num_outputs(const qr_model *model);
+/* Describe input/output `index`: NULL, QR_DTYPE_INVALID or -1 when it is
+ * out of range. A scalar has rank 0 and a non-NULL (empty) shape. */
+const char *qr_model_input_name(const qr_model *model, int32_t index);
+qr_dtype qr_model_input_dtype(const qr_model *model, int32_t index);
+int32_t qr_model_input_rank(const qr_model *model, int32_t index);
+const int64_t *qr_model_input_shape(const qr_model *model, int32_t index);
+const char *qr_model_output_name(const qr_model *model, int32_t index);
+qr_dtype qr_model_output_dtype(const qr_model *model, int32_t index);
+int32_t qr_model_output_rank(const qr_model *model, int32_t index);
+const int64_t *qr_model_output_shape(const qr_model *model, int32_t index);
+
+/* Runs the model on its inputs and outputs in signature order. The counts
+ * and every tensor's dtype and shape must match the signature (a mismatch is
+ * an error naming the tensor, with expected and actual); outputs must not
+ * share a tensor with an input or another output. 0 on success. */
+int qr_model_run(qr_model *model, int32_t num_inputs, qr_tensor *const *inputs,
+                 int32_t num_outputs, qr_tensor *const *outputs);
+
+/* The command-line driver shared by quant-run and compiled executables:
+ *
+ *   PROGRAM [--input [NAME=]X.npy]... [--output [NAME=]Y.npy]...
+ *           [--bench N] [--warmup W] [--threads T] [--inspect]
+ *
+ * `argv[0]` is the program name used in messages; `--help` explains the
+ * rest. Returns the process exit status: 0, 1 for a failure (unreadable or
+ * mismatching .npy file, failed run), 2 for a usage error. A NULL model
+ * (e.g. from a failed qr_model_from_symbols) reports qr_last_error() and
+ * returns 1. Takes ownership of nothing. */
+int qr_driver_main(int argc, char **argv, qr_model *model);
 
 #ifdef __cplusplus
 }

@@ -1493,3 +1493,43 @@ func.func @bits_attribute_on_non_layer(%x: tensor<4x8xf32>) {
   %0 = qnn.hadamard %x {qnn.bits = 4 : i64} : tensor<4x8xf32>
   return
 }
+
+// -----
+
+func.func @ukernel_positions(%x: tensor<4xf32>, %n: i64) {
+  // expected-error @below {{expects one output position per 'outs' operand, got 2 for 1}}
+  %y = qnn.ukernel "k"(%n : i64) outs(%x : tensor<4xf32>) output_positions [0, 1] -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @ukernel_position_range(%x: tensor<4xf32>, %n: i64) {
+  // expected-error @below {{output positions must increase within [0, 2)}}
+  %y = qnn.ukernel "k"(%n : i64) outs(%x : tensor<4xf32>) output_positions [2] -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @ukernel_mixed(%x: tensor<4xf32>, %b: memref<4xf32>) {
+  // expected-error @below {{'outs' must be all ranked tensors or all memrefs}}
+  %y = qnn.ukernel "k"() outs(%x, %b : tensor<4xf32>, memref<4xf32>) output_positions [0, 1] -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @ukernel_buffer_results(%b: memref<4xf32>) {
+  // expected-error @below {{on memrefs the op has no results}}
+  %y = qnn.ukernel "k"() outs(%b : memref<4xf32>) output_positions [0] -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @ukernel_result_types(%x: tensor<4xf32>) {
+  // expected-error @below {{results must have the types of the 'outs' operands}}
+  %y = qnn.ukernel "k"() outs(%x : tensor<4xf32>) output_positions [0] -> tensor<8xf32>
+  return
+}

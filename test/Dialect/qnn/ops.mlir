@@ -146,3 +146,12 @@ func.func @calib_stats(%x: tensor<4x2xf32>, %w: tensor<2x3xf32>) -> tensor<4x3xf
        : tensor<4x2xf32>, tensor<2x3xf32> -> tensor<4x3xf32>
   return %0 : tensor<4x3xf32>
 }
+
+// CHECK-LABEL: func.func @ukernel
+func.func @ukernel(%x: tensor<4x8xf32>, %b: memref<4x8xf32>, %n: i64) -> tensor<4x8xf32> {
+  // CHECK: qnn.ukernel "qr_uk_hadamard_f32"(%{{.*}} : i64) outs(%{{.*}} : tensor<4x8xf32>) output_positions [0] -> tensor<4x8xf32>
+  %y = qnn.ukernel "qr_uk_hadamard_f32"(%n : i64) outs(%x : tensor<4x8xf32>) output_positions [0] -> tensor<4x8xf32>
+  // CHECK: qnn.ukernel "qr_uk_hadamard_f32"(%{{.*}} : i64) outs(%{{.*}} : memref<4x8xf32>) output_positions [1]
+  qnn.ukernel "qr_uk_hadamard_f32"(%n : i64) outs(%b : memref<4x8xf32>) output_positions [1]
+  return %y : tensor<4x8xf32>
+}

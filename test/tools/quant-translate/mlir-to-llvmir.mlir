@@ -1,5 +1,6 @@
-// The upstream translations are registered.
+// quant's --mlir-to-llvmir: the translation, for the host target.
 // RUN: quant-translate --mlir-to-llvmir %s | FileCheck %s
+// CHECK: target triple = "{{.*}}"
 // CHECK: define i32 @add(i32 %{{.*}}, i32 %{{.*}})
 // CHECK: add i32
 llvm.func @add(%a: i32, %b: i32) -> i32 {

@@ -649,3 +649,50 @@ LogicalResult PillarConvOp::verify() {
       succeeded(
           verifyResultElementType(*this, outFeatures.getElementType())));
 }
+
+//===----------------------------------------------------------------------===//
+// UKernelOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult UKernelOp::verify() {
+  ArrayRef<int64_t> positions = getOutputPositions();
+  int64_t arguments = getInputs().size() + getOutputs().size();
+  if (positions.size() != getOutputs().size())
+    return emitOpError("expects one output position per 'outs' operand, got ")
+           << positions.size() << " for " << getOutputs().size();
+  for (auto [index, position] : llvm::enumerate(positions))
+    if (position < 0 || position >= arguments ||
+        (index > 0 && position <= positions[index - 1]))
+      return emitOpError("output positions must increase within [0, ")
+             << arguments << ")";
+  bool onTensors = llvm::all_of(getOutputs().getTypes(), [](Type type) {
+    return isa<RankedTensorType>(type);
+  });
+  bool onBuffers = llvm::all_of(getOutputs().getTypes(), [](Type type) {
+    return isa<MemRefType>(type);
+  });
+  if (!onTensors && !onBuffers)
+    return emitOpError("'outs' must be all ranked tensors or all memrefs");
+  if (onBuffers && !getResults().empty())
+    return emitOpError("on memrefs the op has no results");
+  if (onTensors && getResults().getTypes() != getOutputs().getTypes())
+    return emitOpError("results must have the types of the 'outs' operands");
+  return success();
+}
+
+void UKernelOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  for (OpOperand &operand : getInputsMutable())
+    if (isa<MemRefType>(operand.get().getType()))
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  for (OpOperand &operand : getOutputsMutable()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                         SideEffects::DefaultResource::get());
+    effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                         SideEffects::DefaultResource::get());
+  }
+}

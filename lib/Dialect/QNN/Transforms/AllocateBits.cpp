@@ -1,7 +1,7 @@
 //===- AllocateBits.cpp - HAWQ-V3 bit allocation by ILP -------------------===//
 
 #include "Calibration.h"
-#include "ConstantUtils.h"
+#include "quant/Dialect/QNN/Transforms/ConstantUtils.h"
 
 #include "quant/Dialect/QNN/IR/QNN.h"
 #include "quant/Dialect/QNN/Transforms/Passes.h"

@@ -1,6 +1,6 @@
 //===- ConstantUtils.cpp - reading and building weight constants ----------===//
 
-#include "ConstantUtils.h"
+#include "quant/Dialect/QNN/Transforms/ConstantUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -32,6 +32,29 @@ std::optional<std::vector<double>> qnn::getConstantFloatValues(Value value) {
     if (std::optional<ArrayRef<double>> data = blob.tryGetAsArrayRef())
       return std::vector<double>(data->begin(), data->end());
   }
+  return std::nullopt;
+}
+
+std::optional<std::vector<int64_t>> qnn::getConstantIntegerValues(Value value) {
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    std::vector<int64_t> values;
+    values.reserve(dense.getNumElements());
+    for (const APInt &v : dense.getValues<APInt>())
+      values.push_back(v.getSExtValue());
+    return values;
+  }
+  auto fromBlob = [](auto blob) -> std::optional<std::vector<int64_t>> {
+    if (auto data = blob.tryGetAsArrayRef())
+      return std::vector<int64_t>(data->begin(), data->end());
+    return std::nullopt;
+  };
+  if (auto blob = dyn_cast<DenseI8ResourceElementsAttr>(attr))
+    return fromBlob(blob);
+  if (auto blob = dyn_cast<DenseI32ResourceElementsAttr>(attr))
+    return fromBlob(blob);
   return std::nullopt;
 }
 

@@ -1,6 +1,6 @@
 //===- Fuse.cpp - batch-norm folding and matmul chain fusion --------------===//
 
-#include "ConstantUtils.h"
+#include "quant/Dialect/QNN/Transforms/ConstantUtils.h"
 
 #include "quant/Dialect/QNN/IR/QNN.h"
 #include "quant/Dialect/QNN/Transforms/Passes.h"

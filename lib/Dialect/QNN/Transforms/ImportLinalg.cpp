@@ -1,6 +1,6 @@
 //===- ImportLinalg.cpp - raise linalg/tosa to float qnn ops --------------===//
 
-#include "ConstantUtils.h"
+#include "quant/Dialect/QNN/Transforms/ConstantUtils.h"
 
 #include "quant/Dialect/QNN/IR/QNN.h"
 #include "quant/Dialect/QNN/Transforms/Passes.h"

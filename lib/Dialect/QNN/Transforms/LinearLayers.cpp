@@ -1,7 +1,7 @@
 //===- LinearLayers.cpp - activations and the linear layers they feed -----===//
 
 #include "LinearLayers.h"
-#include "ConstantUtils.h"
+#include "quant/Dialect/QNN/Transforms/ConstantUtils.h"
 
 #include "llvm/ADT/MapVector.h"
 

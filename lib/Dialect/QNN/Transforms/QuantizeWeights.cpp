@@ -1,7 +1,7 @@
 //===- QuantizeWeights.cpp - RTN/GPTQ weight and activation quantization --===//
 
 #include "Calibration.h"
-#include "ConstantUtils.h"
+#include "quant/Dialect/QNN/Transforms/ConstantUtils.h"
 
 #include "quant/Dialect/QNN/IR/QNN.h"
 #include "quant/Dialect/QNN/Transforms/Passes.h"

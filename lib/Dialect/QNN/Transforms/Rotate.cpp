@@ -1,7 +1,7 @@
 //===- Rotate.cpp - QuaRot/DFRot rotations of linear layers ---------------===//
 
 #include "Calibration.h"
-#include "ConstantUtils.h"
+#include "quant/Dialect/QNN/Transforms/ConstantUtils.h"
 #include "LinearLayers.h"
 
 #include "quant/Dialect/QNN/IR/QNN.h"

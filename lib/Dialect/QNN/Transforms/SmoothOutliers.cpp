@@ -1,7 +1,7 @@
 //===- SmoothOutliers.cpp - SmoothQuant/AWQ outlier migration -------------===//
 
 #include "Calibration.h"
-#include "ConstantUtils.h"
+#include "quant/Dialect/QNN/Transforms/ConstantUtils.h"
 #include "LinearLayers.h"
 
 #include "quant/Dialect/QNN/IR/QNN.h"

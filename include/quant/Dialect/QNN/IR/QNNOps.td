@@ -6,6 +6,7 @@
 include "quant/Dialect/QNN/IR/QNNBase.td"
 include "quant/Dialect/QNN/IR/QNNAttrs.td"
 include "mlir/Dialect/Quant/IR/QuantBase.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 
@@ -321,6 +322,51 @@ def QNN_PillarConvOp : QNN_Op<"pillar_conv", [Pure, AttrSizedOperandSegments]> {
     `->` type($output_features) `,` type($output_coords)
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Micro-kernel calls (CPU lowering)
+//===----------------------------------------------------------------------===//
+
+def QNN_UKernelOp : QNN_Op<"ukernel", [AttrSizedOperandSegments,
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "call of a runtime micro-kernel in destination-passing style";
+  let description = [{
+    A call of the C micro-kernel `name` (include/quant/Runtime/UKernels.h),
+    as IREE's `ukernel.generic`: `ins` are read, `outs` are read and written
+    in place. On tensors each result is the new value of its `outs` operand,
+    so one-shot bufferization places the kernel's output; on buffers the op
+    has no results and `--qnn-lower-ukernel-calls` turns it into a
+    `func.call` passing each buffer as a pointer to its first element and
+    every other operand as it is.
+
+    `output_positions` gives, for each `outs` operand, its position in the C
+    argument list; the `ins` fill the remaining positions in order.
+
+    ```mlir
+    %y = qnn.ukernel "qr_uk_hadamard_f32"(%rows, %n, %n, %null, %null, %one
+           : i64, i64, i64, !llvm.ptr, !llvm.ptr, i64)
+           outs(%x : tensor<16x4096xf32>) output_positions [0]
+           -> tensor<16x4096xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Variadic<AnyType>:$inputs,
+                       Variadic<AnyShaped>:$outputs,
+                       DenseI64ArrayAttr:$output_positions);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    $name `(` ($inputs^ `:` type($inputs))? `)`
+    `outs` `(` $outputs `:` type($outputs) `)`
+    `output_positions` $output_positions
+    attr-dict (`->` type($results)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getOutputsMutable();
+    }
+  }];
 }
 
 #endif // QUANT_DIALECT_QNN_IR_QNNOPS_TD

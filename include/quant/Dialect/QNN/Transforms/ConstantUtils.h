@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QUANT_LIB_DIALECT_QNN_TRANSFORMS_CONSTANTUTILS_H
-#define QUANT_LIB_DIALECT_QNN_TRANSFORMS_CONSTANTUTILS_H
+#ifndef QUANT_DIALECT_QNN_TRANSFORMS_CONSTANTUTILS_H
+#define QUANT_DIALECT_QNN_TRANSFORMS_CONSTANTUTILS_H
 
 #include "quant/Quantization/Matrix.h"
 
@@ -25,6 +25,11 @@ namespace qnn {
 /// Row-major float64 values of a float constant tensor (dense or
 /// dense_resource), or nullopt when `value` is not one.
 std::optional<std::vector<double>> getConstantFloatValues(Value value);
+
+/// Row-major values of an integer constant tensor (dense or dense_resource)
+/// read as signed, or nullopt when `value` is not one. Callers that use an
+/// unsigned view mask the low bits.
+std::optional<std::vector<int64_t>> getConstantIntegerValues(Value value);
 
 /// A rank-2 float constant as a matrix.
 std::optional<::quant::Matrix> getConstantMatrix(Value value);
@@ -52,4 +57,4 @@ void eraseDeadConstant(Value value);
 } // namespace qnn
 } // namespace mlir
 
-#endif // QUANT_LIB_DIALECT_QNN_TRANSFORMS_CONSTANTUTILS_H
+#endif // QUANT_DIALECT_QNN_TRANSFORMS_CONSTANTUTILS_H

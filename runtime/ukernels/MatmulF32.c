@@ -1,0 +1,609 @@
+/*===- MatmulF32.c - float GEMM and weight-only quantized matmul ----------===*
+ *
+ * One BLIS-style driver for both entry points. B is copied block by block
+ * (GEMM_KC × GEMM_NC, kept in L2) into panels of GEMM_NR columns; for
+ * qr_uk_matmul_f32 that copy is where the packed codes are dequantized, so
+ * the weights are expanded one cache-sized block at a time and reused by
+ * every row of the task. A is copied GEMM_MC rows at a time into k-major
+ * micro-panels of GEMM_MR rows for the broadcasts. The register tile
+ * walks the A micro-panels (from L2) under one B panel (in L1).
+ *
+ * Tasks are (batch, GEMM_NC columns, GEMM_MC rows), column-major so that
+ * consecutive tasks of a thread share one packed B block.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "UKernelsInternal.h"
+
+#include "quant/Runtime/Runtime.h"
+
+#if UK_AVX512
+/* 14 × 2 accumulators + 2 B vectors fill the 32 zmm registers; the A
+ * values are broadcast from memory operands. */
+#define GEMM_MR 14
+#define GEMM_NR 32
+#else
+#define GEMM_MR 4
+#define GEMM_NR 16
+#endif
+/* A B panel (GEMM_KC × GEMM_NR, 24 KiB) stays in L1, the B block
+ * (GEMM_KC × GEMM_NC, 384 KiB) and the A block (GEMM_MC × GEMM_KC) in L2. */
+#define GEMM_KC 192
+#define GEMM_NC 512
+#define GEMM_MC (GEMM_MR * 8)
+
+_Static_assert(GEMM_NC % GEMM_NR == 0 && GEMM_NR % UK_PANEL_COLS == 0,
+               "B panels are whole blob panels");
+
+typedef enum BSource { B_ROW_MAJOR, B_TRANSPOSED, B_PACKED_WEIGHTS } BSource;
+
+typedef struct FloatGemm {
+  int64_t M, N, K;
+  const float *A;
+  int64_t lda, stride_a;
+  BSource b_source;
+  const float *B;
+  int64_t ldb, stride_b;
+  UkWeights weights;
+  float *C;
+  int64_t ldc, stride_c;
+  /* A row-major B is read in place when few rows would reuse a copy. */
+  bool pack_b;
+  int64_t row_tasks, col_tasks;
+} FloatGemm;
+
+/*===----------------------------------------------------------------------===*
+ * Dequantization of packed weights into B panels.
+ *===----------------------------------------------------------------------===*/
+
+#if UK_AVX512
+
+/* Rows k = 0..15 of block `kb` of a blob panel as floats (u − z) · s:
+ * each vpdpbusd-ordered quad (16 columns × 4 k) is transposed to 4 k × 16
+ * columns with an in-lane byte shuffle and a dword permutation. */
+UK_INLINE void dequantize_block(const UkWeights *w, const uint8_t *panel,
+                                int64_t kb, __m512i zero_points,
+                                __m512 scales, const int BITS,
+                                float out[UK_K_BLOCK][UK_PANEL_COLS]) {
+  const __m512i column_to_k_bytes = _mm512_broadcast_i32x4(_mm_setr_epi8(
+      0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+  const __m512i column_to_k_dwords = _mm512_setr_epi32(
+      0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const uint8_t *plane = panel + kb * uk_block_plane_bytes(w->plane_bits);
+  const uint8_t *high_bits = panel + uk_high_bits_offset(w) + kb * 32;
+  UK_UNROLL
+  for (int quad = 0; quad < UK_K_BLOCK / 4; ++quad) {
+    __m512i codes = uk_quad_codes(BITS, plane, high_bits, quad);
+    __m512i by_k = _mm512_permutexvar_epi32(
+        column_to_k_dwords, _mm512_shuffle_epi8(codes, column_to_k_bytes));
+#define UK_DEQUANTIZE_ROW(J)                                                   \
+  _mm512_storeu_ps(                                                            \
+      out[4 * quad + (J)],                                                     \
+      _mm512_mul_ps(                                                           \
+          _mm512_cvtepi32_ps(_mm512_sub_epi32(                                 \
+              _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(by_k, (J))),      \
+              zero_points)),                                                   \
+          scales))
+    UK_DEQUANTIZE_ROW(0);
+    UK_DEQUANTIZE_ROW(1);
+    UK_DEQUANTIZE_ROW(2);
+    UK_DEQUANTIZE_ROW(3);
+#undef UK_DEQUANTIZE_ROW
+  }
+}
+
+static void dequantize_group_block(const UkWeights *w, const uint8_t *panel,
+                                   int64_t kb, int64_t group, int64_t col,
+                                   float out[UK_K_BLOCK][UK_PANEL_COLS]) {
+  int64_t offset = group * w->padded_n + col;
+  __m512i zero_points = _mm512_loadu_si512(w->zero_points + offset);
+  __m512 scales = _mm512_loadu_ps(w->scales + offset);
+  switch (w->bits) {
+  case 2:
+    dequantize_block(w, panel, kb, zero_points, scales, 2, out);
+    return;
+  case 3:
+    dequantize_block(w, panel, kb, zero_points, scales, 3, out);
+    return;
+  case 4:
+    dequantize_block(w, panel, kb, zero_points, scales, 4, out);
+    return;
+  default:
+    dequantize_block(w, panel, kb, zero_points, scales, 8, out);
+    return;
+  }
+}
+
+#else
+
+static void dequantize_group_block(const UkWeights *w, const uint8_t *panel,
+                                   int64_t kb, int64_t group, int64_t col,
+                                   float out[UK_K_BLOCK][UK_PANEL_COLS]) {
+  uint8_t codes[UK_K_BLOCK][UK_PANEL_COLS];
+  uk_decode_block(w, panel, kb, codes);
+  const int32_t *zero_points = w->zero_points + group * w->padded_n + col;
+  const float *scales = w->scales + group * w->padded_n + col;
+  for (int k = 0; k < UK_K_BLOCK; ++k)
+    for (int c = 0; c < UK_PANEL_COLS; ++c)
+      out[k][c] = (float)(codes[k][c] - zero_points[c]) * scales[c];
+}
+
+#endif
+
+/* Columns [col, col + 16) of the weights for caller rows [k0, k0 + kc),
+ * written with row stride GEMM_NR. Groups are padded inside the blob, so a
+ * run of caller rows stops at the end of its group or of its k-block. */
+static void dequantize_panel(const UkWeights *w, int64_t k0, int64_t kc,
+                             int64_t col, float *dst) {
+  const uint8_t *panel = w->codes + col / UK_PANEL_COLS * w->panel_bytes;
+  float rows[UK_K_BLOCK][UK_PANEL_COLS];
+  for (int64_t k = k0; k < k0 + kc;) {
+    int64_t group = k / w->group_size, offset = k % w->group_size;
+    int64_t padded_row = group * w->padded_group_size + offset;
+    int64_t first = padded_row % UK_K_BLOCK;
+    int64_t run = uk_min(uk_min(UK_K_BLOCK - first, w->group_size - offset),
+                         k0 + kc - k);
+    dequantize_group_block(w, panel, padded_row / UK_K_BLOCK, group, col,
+                           rows);
+    for (int64_t i = 0; i < run; ++i)
+      memcpy(dst + (k - k0 + i) * GEMM_NR, rows[first + i], sizeof(rows[0]));
+    k += run;
+  }
+}
+
+/*===----------------------------------------------------------------------===*
+ * Packing.
+ *===----------------------------------------------------------------------===*/
+
+/* B[k0 .. k0+kc][n0 .. n0+nc] as ceil(nc / GEMM_NR) panels [kc][GEMM_NR],
+ * zero beyond nc. */
+static void pack_b_block(const FloatGemm *g, const float *B, int64_t k0,
+                         int64_t kc, int64_t n0, int64_t nc, float *dst) {
+  for (int64_t j0 = 0; j0 < nc; j0 += GEMM_NR) {
+    float *panel = dst + j0 * kc;
+    int64_t cols = uk_min(GEMM_NR, nc - j0);
+    if (cols < GEMM_NR)
+      memset(panel, 0, (size_t)(kc * GEMM_NR) * sizeof(float));
+    switch (g->b_source) {
+    case B_ROW_MAJOR:
+      for (int64_t k = 0; k < kc; ++k)
+        memcpy(panel + k * GEMM_NR, B + (k0 + k) * g->ldb + n0 + j0,
+               (size_t)cols * sizeof(float));
+      break;
+    case B_TRANSPOSED:
+      for (int64_t j = 0; j < cols; ++j) {
+        const float *column = B + (n0 + j0 + j) * g->ldb + k0;
+        for (int64_t k = 0; k < kc; ++k)
+          panel[k * GEMM_NR + j] = column[k];
+      }
+      break;
+    case B_PACKED_WEIGHTS:
+      for (int64_t c = 0; c < cols; c += UK_PANEL_COLS)
+        dequantize_panel(&g->weights, k0, kc, n0 + j0 + c, panel + c);
+      break;
+    }
+  }
+}
+
+/* Rows [i0, i0 + rows) × [k0, k0 + kc) of A as ceil(rows / GEMM_MR)
+ * micro-panels [kc][GEMM_MR], zero rows beyond `rows`. */
+static void pack_a_block(const float *A, int64_t lda, int64_t i0,
+                         int64_t rows, int64_t k0, int64_t kc, float *dst) {
+  for (int64_t p0 = 0; p0 < rows; p0 += GEMM_MR) {
+    float *panel = dst + p0 * kc;
+    int64_t panel_rows = uk_min(GEMM_MR, rows - p0);
+    if (panel_rows < GEMM_MR)
+      memset(panel, 0, (size_t)(kc * GEMM_MR) * sizeof(float));
+    for (int64_t r = 0; r < panel_rows; ++r) {
+      const float *src = A + (i0 + p0 + r) * lda + k0;
+      for (int64_t k = 0; k < kc; ++k)
+        panel[k * GEMM_MR + r] = src[k];
+    }
+  }
+}
+
+/*===----------------------------------------------------------------------===*
+ * Micro-kernels: C[rows][cols] (+)= A panel · B panel over kc.
+ *===----------------------------------------------------------------------===*/
+
+#if UK_AVX512
+
+/* ROWS and VECTORS (16-column halves of the panel) are constants at every
+ * call site, so the accumulators are registers. */
+UK_INLINE void gemm_tile(const int ROWS, const int VECTORS, int64_t kc,
+                         const float *a, const float *b, int64_t ldb,
+                         int64_t cols, float *c, int64_t ldc,
+                         bool accumulate) {
+  const __mmask16 masks[2] = {
+      (__mmask16)((1u << uk_min(cols, 16)) - 1),
+      (__mmask16)((1u << uk_max(cols - 16, 0)) - 1)};
+  __m512 acc[GEMM_MR][2];
+  UK_UNROLL
+  for (int r = 0; r < ROWS; ++r)
+    UK_UNROLL
+    for (int v = 0; v < VECTORS; ++v)
+      acc[r][v] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    __m512 bv[2];
+    UK_UNROLL
+    for (int v = 0; v < VECTORS; ++v)
+      bv[v] = _mm512_maskz_loadu_ps(masks[v], b + k * ldb + 16 * v);
+    UK_UNROLL
+    for (int r = 0; r < ROWS; ++r) {
+      __m512 av = _mm512_set1_ps(a[k * GEMM_MR + r]);
+      UK_UNROLL
+      for (int v = 0; v < VECTORS; ++v)
+        acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+    }
+  }
+  UK_UNROLL
+  for (int r = 0; r < ROWS; ++r)
+    UK_UNROLL
+    for (int v = 0; v < VECTORS; ++v) {
+      float *dst = c + r * ldc + 16 * v;
+      __m512 sum = acc[r][v];
+      if (accumulate)
+        sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(masks[v], dst));
+      _mm512_mask_storeu_ps(dst, masks[v], sum);
+    }
+}
+
+#define GEMM_CASE(ROWS)                                                        \
+  case ROWS:                                                                   \
+    if (cols > 16)                                                             \
+      gemm_tile(ROWS, 2, kc, a, b, ldb, cols, c, ldc, accumulate);             \
+    else                                                                       \
+      gemm_tile(ROWS, 1, kc, a, b, ldb, cols, c, ldc, accumulate);             \
+    return;
+
+static void run_gemm_tile(int64_t rows, int64_t kc, const float *a,
+                          const float *b, int64_t ldb, int64_t cols, float *c,
+                          int64_t ldc, bool accumulate) {
+  switch (rows) {
+    GEMM_CASE(1) GEMM_CASE(2) GEMM_CASE(3) GEMM_CASE(4) GEMM_CASE(5)
+    GEMM_CASE(6) GEMM_CASE(7) GEMM_CASE(8) GEMM_CASE(9) GEMM_CASE(10)
+    GEMM_CASE(11) GEMM_CASE(12) GEMM_CASE(13) GEMM_CASE(14)
+  default:
+    __builtin_unreachable();
+  }
+}
+
+#else
+
+static void run_gemm_tile(int64_t rows, int64_t kc, const float *a,
+                          const float *b, int64_t ldb, int64_t cols, float *c,
+                          int64_t ldc, bool accumulate) {
+  float acc[GEMM_MR][GEMM_NR] = {{0}};
+  /* Rows past `rows` are zero in the A panel; the full-width loop has
+   * constant bounds the compiler vectorises. */
+  if (cols == GEMM_NR) {
+    for (int64_t k = 0; k < kc; ++k)
+      for (int r = 0; r < GEMM_MR; ++r)
+        for (int j = 0; j < GEMM_NR; ++j)
+          acc[r][j] += a[k * GEMM_MR + r] * b[k * ldb + j];
+  } else {
+    for (int64_t k = 0; k < kc; ++k)
+      for (int r = 0; r < GEMM_MR; ++r)
+        for (int64_t j = 0; j < cols; ++j)
+          acc[r][j] += a[k * GEMM_MR + r] * b[k * ldb + j];
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j)
+      c[r * ldc + j] = accumulate ? c[r * ldc + j] + acc[r][j] : acc[r][j];
+}
+
+#endif
+
+/*===----------------------------------------------------------------------===*
+ * Driver.
+ *===----------------------------------------------------------------------===*/
+
+static void gemm_task(void *context, int64_t begin, int64_t end) {
+  const FloatGemm *g = (const FloatGemm *)context;
+  float *b_block =
+      g->pack_b ? (float *)uk_alloc(sizeof(float) * GEMM_KC * GEMM_NC) : NULL;
+  float *a_block = (float *)uk_alloc(sizeof(float) * GEMM_MC * GEMM_KC);
+  /* One (batch, column block) at a time, over this range's row tasks. */
+  for (int64_t task = begin; task < end;) {
+    int64_t column_task = task / g->row_tasks;
+    int64_t row_end = uk_min(end, (column_task + 1) * g->row_tasks);
+    int64_t batch = column_task / g->col_tasks;
+    int64_t n0 = column_task % g->col_tasks * GEMM_NC;
+    int64_t nc = uk_min(GEMM_NC, g->N - n0);
+    int64_t m_begin = (task - column_task * g->row_tasks) * GEMM_MC;
+    int64_t m_end =
+        uk_min(g->M, (row_end - column_task * g->row_tasks) * GEMM_MC);
+    const float *A = g->A + batch * g->stride_a;
+    const float *B = g->B ? g->B + batch * g->stride_b : NULL;
+    float *C = g->C + batch * g->stride_c;
+    for (int64_t k0 = 0; k0 < g->K; k0 += GEMM_KC) {
+      int64_t kc = uk_min(GEMM_KC, g->K - k0);
+      if (g->pack_b)
+        pack_b_block(g, B, k0, kc, n0, nc, b_block);
+      for (int64_t i0 = m_begin; i0 < m_end; i0 += GEMM_MC) {
+        int64_t mc = uk_min(GEMM_MC, m_end - i0);
+        pack_a_block(A, g->lda, i0, mc, k0, kc, a_block);
+        for (int64_t j0 = 0; j0 < nc; j0 += GEMM_NR) {
+          const float *b_panel =
+              g->pack_b ? b_block + j0 * kc : B + k0 * g->ldb + n0 + j0;
+          for (int64_t p0 = 0; p0 < mc; p0 += GEMM_MR)
+            run_gemm_tile(uk_min(GEMM_MR, mc - p0), kc, a_block + p0 * kc,
+                          b_panel, g->pack_b ? GEMM_NR : g->ldb,
+                          uk_min(GEMM_NR, nc - j0),
+                          C + (i0 + p0) * g->ldc + n0 + j0, g->ldc, k0 > 0);
+        }
+      }
+    }
+    task = row_end;
+  }
+  free(b_block);
+  free(a_block);
+}
+
+static void run_gemm(FloatGemm *g, int64_t batch) {
+  g->row_tasks = uk_ceil_div(g->M, GEMM_MC);
+  g->col_tasks = uk_ceil_div(g->N, GEMM_NC);
+  qr_parallel_for(batch * g->col_tasks * g->row_tasks, 1, gemm_task, g);
+}
+
+void qr_uk_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
+                    const float *A, int64_t lda, int64_t stride_a,
+                    const float *B, int64_t ldb, int64_t stride_b,
+                    int32_t transpose_b, float *C, int64_t ldc,
+                    int64_t stride_c) {
+  FloatGemm g = {
+      .M = M,
+      .N = N,
+      .K = K,
+      .A = A,
+      .lda = lda,
+      .stride_a = stride_a,
+      .b_source = transpose_b ? B_TRANSPOSED : B_ROW_MAJOR,
+      .B = B,
+      .ldb = ldb,
+      .stride_b = stride_b,
+      .C = C,
+      .ldc = ldc,
+      .stride_c = stride_c,
+      .pack_b = transpose_b || M > 2 * GEMM_MR,
+  };
+  run_gemm(&g, batch);
+}
+
+/*===----------------------------------------------------------------------===*
+ * Weight-only matmul of a few rows (decoding): each code is dequantized in
+ * registers and used by every row at once, nothing is written out.
+ *===----------------------------------------------------------------------===*/
+
+#define DIRECT_MAX_ROWS 4
+#define DIRECT_TASK_PANELS 8
+
+typedef struct DirectMatmul {
+  int64_t M;
+  const float *A;
+  int64_t lda;
+  UkWeights w;
+  float *C;
+  int64_t ldc;
+} DirectMatmul;
+
+/* The rows of A with every group zero-padded like the blob's k. */
+static void pack_direct_rows(const DirectMatmul *d, float *dst) {
+  const UkWeights *w = &d->w;
+  for (int64_t r = 0; r < d->M; ++r)
+    for (int64_t g = 0; g < w->num_groups; ++g) {
+      float *group = dst + r * w->padded_k + g * w->padded_group_size;
+      memcpy(group, d->A + r * d->lda + g * w->group_size,
+             (size_t)w->group_size * sizeof(float));
+      memset(group + w->group_size, 0,
+             (size_t)(w->padded_group_size - w->group_size) * sizeof(float));
+    }
+}
+
+static int64_t direct_valid_columns(const DirectMatmul *d, int64_t panel) {
+  return uk_min(UK_PANEL_COLS, d->w.N - panel * UK_PANEL_COLS);
+}
+
+#if UK_AVX512
+
+/* All rows × panels [panel0, panel0 + P) over K. Per group, each (row,
+ * panel) sums A·(u − z), in two accumulators (even and odd k) when there
+ * are too few (row, panel) pairs to hide the FMA latency, then adds the
+ * sum times the group's scale. */
+UK_INLINE void direct_tile(const DirectMatmul *d, const float *a,
+                           int64_t panel0, const int BITS, const int R,
+                           const int P) {
+  const UkWeights *w = &d->w;
+  const __m512i column_to_k_bytes = _mm512_broadcast_i32x4(_mm_setr_epi8(
+      0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+  const __m512i column_to_k_dwords = _mm512_setr_epi32(
+      0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const int64_t plane_block_bytes = uk_block_plane_bytes(w->plane_bits);
+  const int SPLIT = R * P >= 6 ? 1 : 2;
+  const uint8_t *plane[4], *high_bits[4];
+  UK_UNROLL
+  for (int pp = 0; pp < P; ++pp) {
+    plane[pp] = w->codes + (panel0 + pp) * w->panel_bytes;
+    high_bits[pp] = plane[pp] + uk_high_bits_offset(w);
+  }
+  __m512 result[DIRECT_MAX_ROWS][4];
+  UK_UNROLL
+  for (int r = 0; r < R; ++r)
+    UK_UNROLL
+    for (int pp = 0; pp < P; ++pp)
+      result[r][pp] = _mm512_setzero_ps();
+
+  for (int64_t g = 0; g < w->num_groups; ++g) {
+    __m512i zero_points[4];
+    __m512 sums[DIRECT_MAX_ROWS][4][2];
+    UK_UNROLL
+    for (int pp = 0; pp < P; ++pp) {
+      zero_points[pp] = _mm512_loadu_si512(
+          w->zero_points + g * w->padded_n + (panel0 + pp) * UK_PANEL_COLS);
+      UK_UNROLL
+      for (int r = 0; r < R; ++r)
+        sums[r][pp][0] = sums[r][pp][1] = _mm512_setzero_ps();
+    }
+    for (int64_t kb = g * w->padded_group_size / UK_K_BLOCK,
+                 kb_end = (g + 1) * w->padded_group_size / UK_K_BLOCK;
+         kb < kb_end; ++kb) {
+      UK_UNROLL
+      for (int quad = 0; quad < UK_K_BLOCK / 4; ++quad) {
+        /* The quad's codes of every panel as 4 k × 16 columns. */
+        __m512i by_k[4];
+        UK_UNROLL
+        for (int pp = 0; pp < P; ++pp)
+          by_k[pp] = _mm512_permutexvar_epi32(
+              column_to_k_dwords,
+              _mm512_shuffle_epi8(
+                  uk_quad_codes(BITS, plane[pp] + kb * plane_block_bytes,
+                                high_bits[pp] + kb * 32, quad),
+                  column_to_k_bytes));
+#define UK_DIRECT_FMAS(J)                                                      \
+  do {                                                                         \
+    __asm__ volatile("" ::: "memory"); /* see s8_tile in MatmulS8.c */        \
+    UK_UNROLL                                                                  \
+    for (int pp = 0; pp < P; ++pp) {                                           \
+      __m512 weights = _mm512_cvtepi32_ps(_mm512_sub_epi32(                    \
+          _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(by_k[pp], (J))),      \
+          zero_points[pp]));                                                   \
+      UK_UNROLL                                                                \
+      for (int r = 0; r < R; ++r)                                              \
+        sums[r][pp][(J) % SPLIT] = _mm512_fmadd_ps(                            \
+            _mm512_set1_ps(a[r * w->padded_k + kb * UK_K_BLOCK + 4 * quad +    \
+                             (J)]),                                            \
+            weights, sums[r][pp][(J) % SPLIT]);                                \
+    }                                                                          \
+  } while (0)
+        UK_DIRECT_FMAS(0);
+        UK_DIRECT_FMAS(1);
+        UK_DIRECT_FMAS(2);
+        UK_DIRECT_FMAS(3);
+#undef UK_DIRECT_FMAS
+      }
+    }
+    UK_UNROLL
+    for (int pp = 0; pp < P; ++pp) {
+      __m512 scales = _mm512_loadu_ps(w->scales + g * w->padded_n +
+                                      (panel0 + pp) * UK_PANEL_COLS);
+      UK_UNROLL
+      for (int r = 0; r < R; ++r)
+        result[r][pp] = _mm512_fmadd_ps(
+            SPLIT == 2 ? _mm512_add_ps(sums[r][pp][0], sums[r][pp][1])
+                       : sums[r][pp][0],
+            scales,
+            result[r][pp]);
+    }
+  }
+
+  UK_UNROLL
+  for (int pp = 0; pp < P; ++pp) {
+    __mmask16 columns =
+        (__mmask16)((1u << direct_valid_columns(d, panel0 + pp)) - 1);
+    UK_UNROLL
+    for (int r = 0; r < R; ++r)
+      _mm512_mask_storeu_ps(d->C + r * d->ldc + (panel0 + pp) * UK_PANEL_COLS,
+                            columns, result[r][pp]);
+  }
+}
+
+/* Panels per tile: 4 for one or two rows, 2 otherwise; 1 for leftovers. */
+#define DIRECT_KEY(BITS, R, P) ((BITS) * 100 + (R) * 10 + (P))
+#define DIRECT_CASE(BITS, R, P)                                                \
+  case DIRECT_KEY(BITS, R, P):                                                 \
+    direct_tile(d, a, panel0, BITS, R, P);                                     \
+    return;
+#define DIRECT_CASES(R, P)                                                     \
+  DIRECT_CASE(2, R, P)                                                         \
+  DIRECT_CASE(3, R, P) DIRECT_CASE(4, R, P) DIRECT_CASE(8, R, P)
+
+static void run_direct_tile(const DirectMatmul *d, const float *a,
+                            int64_t panel0, int P) {
+  switch (DIRECT_KEY(d->w.bits, d->M, P)) {
+    DIRECT_CASES(1, 4) DIRECT_CASES(2, 4) DIRECT_CASES(3, 2) DIRECT_CASES(4, 2)
+    DIRECT_CASES(1, 1) DIRECT_CASES(2, 1) DIRECT_CASES(3, 1) DIRECT_CASES(4, 1)
+  default:
+    __builtin_unreachable();
+  }
+}
+
+#else
+
+static void run_direct_tile(const DirectMatmul *d, const float *a,
+                            int64_t panel0, int P) {
+  const UkWeights *w = &d->w;
+  for (int64_t panel = panel0; panel < panel0 + P; ++panel) {
+    const uint8_t *codes_of_panel = w->codes + panel * w->panel_bytes;
+    float result[DIRECT_MAX_ROWS][UK_PANEL_COLS] = {{0}};
+    for (int64_t g = 0; g < w->num_groups; ++g) {
+      const int64_t offset = g * w->padded_n + panel * UK_PANEL_COLS;
+      float sums[DIRECT_MAX_ROWS][UK_PANEL_COLS] = {{0}};
+      for (int64_t kb = g * w->padded_group_size / UK_K_BLOCK,
+                   kb_end = (g + 1) * w->padded_group_size / UK_K_BLOCK;
+           kb < kb_end; ++kb) {
+        uint8_t codes[UK_K_BLOCK][UK_PANEL_COLS];
+        uk_decode_block(w, codes_of_panel, kb, codes);
+        for (int k = 0; k < UK_K_BLOCK; ++k) {
+          float weights[UK_PANEL_COLS];
+          for (int c = 0; c < UK_PANEL_COLS; ++c)
+            weights[c] = (float)(codes[k][c] - w->zero_points[offset + c]);
+          for (int64_t r = 0; r < d->M; ++r)
+            for (int c = 0; c < UK_PANEL_COLS; ++c)
+              sums[r][c] +=
+                  a[r * w->padded_k + kb * UK_K_BLOCK + k] * weights[c];
+        }
+      }
+      for (int64_t r = 0; r < d->M; ++r)
+        for (int c = 0; c < UK_PANEL_COLS; ++c)
+          result[r][c] += sums[r][c] * w->scales[offset + c];
+    }
+    for (int64_t r = 0; r < d->M; ++r)
+      for (int64_t c = 0, e = direct_valid_columns(d, panel); c < e; ++c)
+        d->C[r * d->ldc + panel * UK_PANEL_COLS + c] = result[r][c];
+  }
+}
+
+#endif
+
+static void direct_task(void *context, int64_t begin, int64_t end) {
+  const DirectMatmul *d = (const DirectMatmul *)context;
+  float *a = (float *)uk_alloc((size_t)(d->M * d->w.padded_k) * sizeof(float));
+  pack_direct_rows(d, a);
+  const int P = d->M <= 2 ? 4 : 2;
+  int64_t panel0 = begin * DIRECT_TASK_PANELS;
+  const int64_t panel_end = uk_min(end * DIRECT_TASK_PANELS, d->w.num_panels);
+  while (panel0 < panel_end) {
+    int tile_panels = panel_end - panel0 >= P ? P : 1;
+    run_direct_tile(d, a, panel0, tile_panels);
+    panel0 += tile_panels;
+  }
+  free(a);
+}
+
+void qr_uk_matmul_f32(int64_t M, int64_t N, int64_t K, const float *A,
+                      int64_t lda, const void *packed, float *C,
+                      int64_t ldc) {
+  (void)N;
+  (void)K; /* the blob's sizes are authoritative */
+  UkWeights w = uk_weights_view(packed);
+  if (M <= DIRECT_MAX_ROWS) {
+    DirectMatmul d = {
+        .M = M, .A = A, .lda = lda, .w = w, .C = C, .ldc = ldc};
+    qr_parallel_for(uk_ceil_div(w.num_panels, DIRECT_TASK_PANELS), 1,
+                    direct_task, &d);
+    return;
+  }
+  FloatGemm g = {
+      .M = M,
+      .N = w.N,
+      .K = w.K,
+      .A = A,
+      .lda = lda,
+      .b_source = B_PACKED_WEIGHTS,
+      .weights = w,
+      .C = C,
+      .ldc = ldc,
+      .pack_b = true,
+  };
+  run_gemm(&g, 1);
+}

@@ -1,0 +1,369 @@
+/*===- MatmulS8.c - integer activations × packed integer weights ----------===*
+ *
+ * C = a_scale(m) · Σ_block s · Σ_{k∈block} (a − za)(u − z), computed as
+ *
+ *   Σ (a − za)(u − z) = Σ a·u − z·Σ(a − za) − za·Σu,
+ *
+ * with Σ a·u on vpdpbusd (codes u on its unsigned side, activations a on its
+ * signed side, four k per 32-bit lane), Σ(a − za) per row and block from the
+ * packed activations and Σu per column and block from the blob. The block
+ * sums are exact int32; each one is converted to float and scaled once.
+ *
+ * Work split: tasks of S8_TASK_ROWS rows × S8_TASK_PANELS panels, ordered
+ * panel-major so that consecutive tasks of one thread reuse the same
+ * weights from cache. Inside a task, register tiles of up to 8 rows × 2
+ * panels of 16 columns (4 panels for one or two rows); with several row
+ * tiles, K is cut in chunks whose codes stay in L1 while every row tile of
+ * the task uses them, a block cut by a chunk boundary carrying its int32
+ * sums over in memory.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "UKernelsInternal.h"
+
+#include "quant/Runtime/Runtime.h"
+
+#define S8_TASK_ROWS 64
+#define S8_TASK_PANELS 8
+#define S8_TASK_COLS (S8_TASK_PANELS * UK_PANEL_COLS)
+#define S8_TILE_MAX_ROWS 8
+#define S8_TILE_MAX_PANELS 4
+
+typedef struct S8Problem {
+  int64_t M, N;
+  const int8_t *A;
+  int64_t lda;
+  const float *a_scales;
+  float a_scale;
+  int32_t a_zero_point;
+  UkWeights w;
+  int64_t num_blocks; /* accumulation blocks: groups · blocks_per_group */
+  float *C;
+  int64_t ldc;
+  int64_t row_tasks;
+  int64_t panel_tasks;
+} S8Problem;
+
+/* Scratch of one parallel task. `a` holds the activations of the task's
+ * rows with every group zero-padded to the weights' padded group size (so
+ * each 16-k block of codes meets its 16 activations and padding contributes
+ * 0), `sums` Σ_{k∈block}(a − za). */
+typedef struct S8Scratch {
+  int8_t *a;     /* [S8_TASK_ROWS][padded_k] */
+  int32_t *sums; /* [S8_TASK_ROWS][num_blocks] */
+  float row_scales[S8_TASK_ROWS];
+#if UK_AVX512
+  float *result;    /* [S8_TASK_ROWS][S8_TASK_COLS]: Σ over finished blocks */
+  int32_t *partial; /* [S8_TASK_ROWS][S8_TASK_COLS]: a block cut by a chunk */
+#endif
+} S8Scratch;
+
+static void pack_rows(const S8Problem *p, int64_t m0, int64_t rows,
+                      S8Scratch *out) {
+  const UkWeights *w = &p->w;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int8_t *src = p->A + (m0 + r) * p->lda;
+    int8_t *dst = out->a + r * w->padded_k;
+    for (int64_t g = 0; g < w->num_groups; ++g) {
+      memcpy(dst + g * w->padded_group_size, src + g * w->group_size,
+             (size_t)w->group_size);
+      memset(dst + g * w->padded_group_size + w->group_size, 0,
+             (size_t)(w->padded_group_size - w->group_size));
+    }
+    for (int64_t block = 0; block < p->num_blocks; ++block) {
+      UkBlock b = uk_block(w, block);
+      int64_t sum = 0;
+      for (int64_t k = 0; k < b.real_size; ++k)
+        sum += src[b.real_begin + k];
+      /* Modulo 2^32 like the vector arithmetic that consumes it. */
+      out->sums[r * p->num_blocks + block] =
+          (int32_t)(uint32_t)(sum - (int64_t)p->a_zero_point * b.real_size);
+    }
+    out->row_scales[r] = p->a_scales ? p->a_scales[m0 + r] : p->a_scale;
+  }
+}
+
+/* Lanes of the last panel that hold real columns. */
+static inline int64_t valid_columns(const S8Problem *p, int64_t panel) {
+  return uk_min(UK_PANEL_COLS, p->N - panel * UK_PANEL_COLS);
+}
+
+#if UK_AVX512
+
+/* The k range [c0, c1) (padded, multiples of UK_K_BLOCK) of one register
+ * tile: rows [r0, r0 + R) of the task × panels [panel0, panel0 + P), the
+ * task's panels starting at `first_panel`. BITS, R and P are constants at
+ * every call site, so the loops over them unroll and the arrays live in
+ * registers. */
+UK_INLINE void s8_tile(const S8Problem *p, S8Scratch *s, int64_t r0,
+                       int64_t first_panel, int64_t panel0, int64_t c0,
+                       int64_t c1, const int BITS, const int R, const int P) {
+  const UkWeights *w = &p->w;
+  const int64_t plane_block_bytes = uk_block_plane_bytes(w->plane_bits);
+  const uint8_t *plane[S8_TILE_MAX_PANELS], *high_bits[S8_TILE_MAX_PANELS];
+  UK_UNROLL
+  for (int pp = 0; pp < P; ++pp) {
+    plane[pp] = w->codes + (panel0 + pp) * w->panel_bytes;
+    high_bits[pp] = plane[pp] + uk_high_bits_offset(w);
+  }
+  const int8_t *a[S8_TILE_MAX_ROWS];
+  UK_UNROLL
+  for (int r = 0; r < R; ++r)
+    a[r] = s->a + (r0 + r) * w->padded_k;
+  const __m512i za = _mm512_set1_epi32(p->a_zero_point);
+  const int64_t col0 = panel0 * UK_PANEL_COLS;
+  const int64_t tile_col0 = (panel0 - first_panel) * UK_PANEL_COLS;
+
+  int64_t block = c0 / w->padded_group_size * w->blocks_per_group +
+                  c0 % w->padded_group_size / UK_MAX_BLOCK_K;
+  for (; block < p->num_blocks; ++block) {
+    UkBlock b = uk_block(w, block);
+    int64_t block_end = b.padded_begin + b.padded_size;
+    if (b.padded_begin >= c1)
+      break;
+    int64_t begin = uk_max(b.padded_begin, c0), end = uk_min(block_end, c1);
+
+    __m512i acc[S8_TILE_MAX_ROWS][S8_TILE_MAX_PANELS];
+    UK_UNROLL
+    for (int pp = 0; pp < P; ++pp) {
+      if (begin == b.padded_begin) {
+        /* Start at −za·Σu so that only −z·Σ(a − za) is left. */
+        __m512i code_sums = _mm512_loadu_si512(
+            w->code_sums + block * w->padded_n + col0 + UK_PANEL_COLS * pp);
+        __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                         _mm512_mullo_epi32(code_sums, za));
+        UK_UNROLL
+        for (int r = 0; r < R; ++r)
+          acc[r][pp] = start;
+      } else {
+        UK_UNROLL
+        for (int r = 0; r < R; ++r)
+          acc[r][pp] = _mm512_loadu_si512(
+              s->partial + (r0 + r) * S8_TASK_COLS + tile_col0 +
+              UK_PANEL_COLS * pp);
+      }
+    }
+
+    for (int64_t kb = begin / UK_K_BLOCK; kb < end / UK_K_BLOCK; ++kb) {
+      __m512i codes[S8_TILE_MAX_PANELS][UK_K_BLOCK / 4];
+      UK_UNROLL
+      for (int pp = 0; pp < P; ++pp)
+        UK_UNROLL
+        for (int quad = 0; quad < UK_K_BLOCK / 4; ++quad)
+          codes[pp][quad] =
+              uk_quad_codes(BITS, plane[pp] + kb * plane_block_bytes,
+                            high_bits[pp] + kb * 32, quad);
+      UK_UNROLL
+      for (int quad = 0; quad < UK_K_BLOCK / 4; ++quad) {
+        /* Keeps each quad's broadcasts in place: compilers otherwise hoist
+         * all R × 4 of the block ahead of the dot products and spill. */
+        __asm__ volatile("" ::: "memory");
+        UK_UNROLL
+        for (int r = 0; r < R; ++r) {
+          int32_t four;
+          memcpy(&four, a[r] + kb * UK_K_BLOCK + 4 * quad, sizeof(four));
+          __m512i activations = _mm512_set1_epi32(four);
+          UK_UNROLL
+          for (int pp = 0; pp < P; ++pp)
+            acc[r][pp] = _mm512_dpbusd_epi32(acc[r][pp], codes[pp][quad],
+                                             activations);
+        }
+      }
+    }
+
+    UK_UNROLL
+    for (int pp = 0; pp < P; ++pp) {
+      int64_t offset = b.group * w->padded_n + col0 + UK_PANEL_COLS * pp;
+      __m512i zero_points = _mm512_loadu_si512(w->zero_points + offset);
+      __m512 scales = _mm512_loadu_ps(w->scales + offset);
+      UK_UNROLL
+      for (int r = 0; r < R; ++r) {
+        int64_t at = (r0 + r) * S8_TASK_COLS + tile_col0 + UK_PANEL_COLS * pp;
+        if (end < block_end) {
+          _mm512_storeu_si512(s->partial + at, acc[r][pp]);
+          continue;
+        }
+        __m512i row_sum =
+            _mm512_set1_epi32(s->sums[(r0 + r) * p->num_blocks + block]);
+        __m512i exact = _mm512_sub_epi32(
+            acc[r][pp], _mm512_mullo_epi32(zero_points, row_sum));
+        _mm512_storeu_ps(s->result + at,
+                         _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), scales,
+                                         _mm512_loadu_ps(s->result + at)));
+      }
+    }
+  }
+}
+
+/* Instantiates s8_tile for every (bits, rows, panels) the task loop uses:
+ * panels 4 for one or two rows, 2 otherwise, and 1 for leftover panels. */
+#define S8_KEY(BITS, R, P) ((BITS) * 100 + (R) * 10 + (P))
+#define S8_CASE(BITS, R, P)                                                    \
+  case S8_KEY(BITS, R, P):                                                     \
+    s8_tile(p, s, r0, first_panel, panel0, c0, c1, BITS, R, P);                \
+    return;
+#define S8_CASES(R, P)                                                         \
+  S8_CASE(2, R, P) S8_CASE(3, R, P) S8_CASE(4, R, P) S8_CASE(8, R, P)
+
+static void run_tile(const S8Problem *p, S8Scratch *s, int64_t r0,
+                     int64_t first_panel, int64_t panel0, int64_t c0,
+                     int64_t c1, int R, int P) {
+  switch (S8_KEY(p->w.bits, R, P)) {
+    S8_CASES(1, 4) S8_CASES(2, 4)
+    S8_CASES(1, 2) S8_CASES(2, 2) S8_CASES(3, 2) S8_CASES(4, 2)
+    S8_CASES(5, 2) S8_CASES(6, 2) S8_CASES(7, 2) S8_CASES(8, 2)
+    S8_CASES(1, 1) S8_CASES(2, 1) S8_CASES(3, 1) S8_CASES(4, 1)
+    S8_CASES(5, 1) S8_CASES(6, 1) S8_CASES(7, 1) S8_CASES(8, 1)
+  default:
+    __builtin_unreachable();
+  }
+}
+
+/* Padded k per chunk: the codes of 2 panels for a chunk take 16 KiB. */
+static int64_t chunk_k(const UkWeights *w) {
+  return 16384 * 8 / (2 * UK_PANEL_COLS * w->bits) / UK_K_BLOCK * UK_K_BLOCK;
+}
+
+static void run_task_tile(const S8Problem *p, S8Scratch *s, int64_t m0,
+                          int64_t num_rows, int64_t panel_begin,
+                          int64_t panel_end) {
+  const UkWeights *w = &p->w;
+  const int64_t cols = (panel_end - panel_begin) * UK_PANEL_COLS;
+  for (int64_t r = 0; r < num_rows; ++r)
+    memset(s->result + r * S8_TASK_COLS, 0, (size_t)cols * sizeof(float));
+  /* Few rows leave registers for more panels (more independent sums); a
+   * single row tile gains nothing from chunks and streams K whole. */
+  const int P = num_rows <= 2 ? 4 : 2;
+  const int64_t chunk =
+      num_rows <= S8_TILE_MAX_ROWS ? w->padded_k : chunk_k(w);
+  for (int64_t c0 = 0; c0 < w->padded_k; c0 += chunk) {
+    int64_t c1 = uk_min(c0 + chunk, w->padded_k);
+    for (int64_t panel0 = panel_begin; panel0 < panel_end;) {
+      int tile_panels = panel_end - panel0 >= P ? P : 1;
+      for (int64_t r0 = 0; r0 < num_rows; r0 += S8_TILE_MAX_ROWS)
+        run_tile(p, s, r0, panel_begin, panel0, c0, c1,
+                 (int)uk_min(S8_TILE_MAX_ROWS, num_rows - r0), tile_panels);
+      panel0 += tile_panels;
+    }
+  }
+  for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
+    __mmask16 columns = (__mmask16)((1u << valid_columns(p, panel)) - 1);
+    for (int64_t r = 0; r < num_rows; ++r) {
+      const float *result = s->result + r * S8_TASK_COLS +
+                            (panel - panel_begin) * UK_PANEL_COLS;
+      _mm512_mask_storeu_ps(
+          p->C + (m0 + r) * p->ldc + panel * UK_PANEL_COLS, columns,
+          _mm512_mul_ps(_mm512_loadu_ps(result),
+                        _mm512_set1_ps(s->row_scales[r])));
+    }
+  }
+}
+
+#else /* portable C */
+
+/* Rows [r0, r0 + R) of the task (R <= S8_TILE_MAX_ROWS) × one panel. */
+static void run_tile(const S8Problem *p, const S8Scratch *s, int64_t m0,
+                     int64_t r0, int R, int64_t panel) {
+  const UkWeights *w = &p->w;
+  const int64_t col0 = panel * UK_PANEL_COLS;
+  const uint8_t *codes_of_panel = w->codes + panel * w->panel_bytes;
+  float result[S8_TILE_MAX_ROWS][UK_PANEL_COLS] = {{0}};
+  for (int64_t block = 0; block < p->num_blocks; ++block) {
+    UkBlock b = uk_block(w, block);
+    int32_t acc[S8_TILE_MAX_ROWS][UK_PANEL_COLS] = {{0}};
+    for (int64_t kb = b.padded_begin / UK_K_BLOCK,
+                 kb_end = kb + b.padded_size / UK_K_BLOCK;
+         kb < kb_end; ++kb) {
+      uint8_t codes[UK_K_BLOCK][UK_PANEL_COLS];
+      uk_decode_block(w, codes_of_panel, kb, codes);
+      for (int r = 0; r < R; ++r) {
+        const int8_t *a = s->a + (r0 + r) * w->padded_k + kb * UK_K_BLOCK;
+        for (int k = 0; k < UK_K_BLOCK; ++k)
+          for (int c = 0; c < UK_PANEL_COLS; ++c)
+            acc[r][c] += a[k] * codes[k][c];
+      }
+    }
+    for (int c = 0; c < UK_PANEL_COLS; ++c) {
+      int64_t offset = b.group * w->padded_n + col0 + c;
+      int64_t za_code_sum = (int64_t)p->a_zero_point *
+                            w->code_sums[block * w->padded_n + col0 + c];
+      for (int r = 0; r < R; ++r) {
+        int64_t row_sum = s->sums[(r0 + r) * p->num_blocks + block];
+        int32_t exact = (int32_t)(uint32_t)(
+            acc[r][c] - w->zero_points[offset] * row_sum - za_code_sum);
+        result[r][c] += (float)exact * w->scales[offset];
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float *c = p->C + (m0 + r0 + r) * p->ldc + col0;
+    for (int64_t j = 0, e = valid_columns(p, panel); j < e; ++j)
+      c[j] = result[r][j] * s->row_scales[r0 + r];
+  }
+}
+
+static void run_task_tile(const S8Problem *p, S8Scratch *s, int64_t m0,
+                          int64_t num_rows, int64_t panel_begin,
+                          int64_t panel_end) {
+  for (int64_t panel = panel_begin; panel < panel_end; ++panel)
+    for (int64_t r0 = 0; r0 < num_rows; r0 += S8_TILE_MAX_ROWS)
+      run_tile(p, s, m0, r0, (int)uk_min(S8_TILE_MAX_ROWS, num_rows - r0),
+               panel);
+}
+
+#endif
+
+static void matmul_s8_task(void *context, int64_t begin, int64_t end) {
+  const S8Problem *p = (const S8Problem *)context;
+  S8Scratch s;
+  s.a = (int8_t *)uk_alloc((size_t)(S8_TASK_ROWS * p->w.padded_k));
+  s.sums = (int32_t *)uk_alloc((size_t)(S8_TASK_ROWS * p->num_blocks) *
+                               sizeof(int32_t));
+#if UK_AVX512
+  s.result = (float *)uk_alloc(S8_TASK_ROWS * S8_TASK_COLS * sizeof(float));
+  s.partial =
+      (int32_t *)uk_alloc(S8_TASK_ROWS * S8_TASK_COLS * sizeof(int32_t));
+#endif
+  int64_t packed_row_task = -1;
+  for (int64_t task = begin; task < end; ++task) {
+    int64_t row_task = task % p->row_tasks, panel_task = task / p->row_tasks;
+    int64_t m0 = row_task * S8_TASK_ROWS;
+    int64_t num_rows = uk_min(S8_TASK_ROWS, p->M - m0);
+    if (row_task != packed_row_task) {
+      pack_rows(p, m0, num_rows, &s);
+      packed_row_task = row_task;
+    }
+    int64_t panel_begin = panel_task * S8_TASK_PANELS;
+    run_task_tile(p, &s, m0, num_rows, panel_begin,
+                  uk_min(panel_begin + S8_TASK_PANELS, p->w.num_panels));
+  }
+  free(s.a);
+  free(s.sums);
+#if UK_AVX512
+  free(s.result);
+  free(s.partial);
+#endif
+}
+
+void qr_uk_matmul_s8(int64_t M, int64_t N, int64_t K, const int8_t *A,
+                     int64_t lda, const float *a_scales, float a_scale,
+                     int32_t a_zero_point, const void *packed, float *C,
+                     int64_t ldc) {
+  S8Problem p = {
+      .M = M,
+      .N = N,
+      .A = A,
+      .lda = lda,
+      .a_scales = a_scales,
+      .a_scale = a_scale,
+      .a_zero_point = a_zero_point,
+      .w = uk_weights_view(packed),
+      .C = C,
+      .ldc = ldc,
+  };
+  (void)K; /* the blob's K is authoritative */
+  p.num_blocks = p.w.num_groups * p.w.blocks_per_group;
+  p.row_tasks = uk_ceil_div(M, S8_TASK_ROWS);
+  p.panel_tasks = uk_ceil_div(p.w.num_panels, S8_TASK_PANELS);
+  qr_parallel_for(p.row_tasks * p.panel_tasks, 1, matmul_s8_task, &p);
+}
