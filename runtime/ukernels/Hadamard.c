@@ -6,9 +6,11 @@
  * stride up, then the normalisation), so that both give the same floats.
  *
  * The butterfly stage of stride h pairs element i with i + h·b. The
- * AVX-512 variant does the strides below 16 elements (b == 1 only) with
- * in-register shuffles and the others with vectors over the contiguous
- * runs of h·b elements, several stages per pass; rows longer than
+ * AVX-512 variant does, for b == 1, the strides below 16 elements with
+ * in-register shuffles; for b > 1, the base product and the strides of one
+ * and two blocks in registers, chunk by chunk of four blocks (one or two
+ * vectors each); then the longer strides with vectors over the contiguous
+ * runs of h·b elements, up to four stages per pass. Rows longer than
  * HADAMARD_L1_ELEMENTS first finish every stage inside each L1-sized
  * sub-block, then do the few remaining long strides.
  *

@@ -58,24 +58,28 @@ typedef struct FloatGemm {
 
 #if UK_AVX512
 
-/* Rows k = 0..15 of block `kb` of a blob panel as floats (u − z) · s:
- * each vpdpbusd-ordered quad (16 columns × 4 k) is transposed to 4 k × 16
- * columns with an in-lane byte shuffle and a dword permutation. */
-UK_INLINE void dequantize_block(const UkWeights *w, const uint8_t *panel,
-                                int64_t kb, __m512i zero_points,
-                                __m512 scales, const int BITS,
-                                float out[UK_K_BLOCK][UK_PANEL_COLS]) {
+/* A vpdpbusd-ordered quad (byte 4·c + j: column c, k offset j) reordered
+ * so that 128-bit lane j holds the 16 columns of k offset j: an in-lane
+ * byte shuffle and a dword permutation. */
+UK_INLINE __m512i quad_by_k(__m512i codes) {
   const __m512i column_to_k_bytes = _mm512_broadcast_i32x4(_mm_setr_epi8(
       0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
   const __m512i column_to_k_dwords = _mm512_setr_epi32(
       0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  return _mm512_permutexvar_epi32(
+      column_to_k_dwords, _mm512_shuffle_epi8(codes, column_to_k_bytes));
+}
+
+/* Rows k = 0..15 of block `kb` of a blob panel as floats (u − z) · s. */
+UK_INLINE void dequantize_block(const UkWeights *w, const uint8_t *panel,
+                                int64_t kb, __m512i zero_points,
+                                __m512 scales, const int BITS,
+                                float out[UK_K_BLOCK][UK_PANEL_COLS]) {
   const uint8_t *plane = panel + kb * uk_block_plane_bytes(w->plane_bits);
   const uint8_t *high_bits = panel + uk_high_bits_offset(w) + kb * 32;
   UK_UNROLL
   for (int quad = 0; quad < UK_K_BLOCK / 4; ++quad) {
-    __m512i codes = uk_quad_codes(BITS, plane, high_bits, quad);
-    __m512i by_k = _mm512_permutexvar_epi32(
-        column_to_k_dwords, _mm512_shuffle_epi8(codes, column_to_k_bytes));
+    __m512i by_k = quad_by_k(uk_quad_codes(BITS, plane, high_bits, quad));
 #define UK_DEQUANTIZE_ROW(J)                                                   \
   _mm512_storeu_ps(                                                            \
       out[4 * quad + (J)],                                                     \
@@ -414,10 +418,6 @@ UK_INLINE void direct_tile(const DirectMatmul *d, const float *a,
                            int64_t panel0, const int BITS, const int R,
                            const int P) {
   const UkWeights *w = &d->w;
-  const __m512i column_to_k_bytes = _mm512_broadcast_i32x4(_mm_setr_epi8(
-      0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
-  const __m512i column_to_k_dwords = _mm512_setr_epi32(
-      0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   const int64_t plane_block_bytes = uk_block_plane_bytes(w->plane_bits);
   const int SPLIT = R * P >= 6 ? 1 : 2;
   const uint8_t *plane[4], *high_bits[4];
@@ -453,12 +453,9 @@ UK_INLINE void direct_tile(const DirectMatmul *d, const float *a,
         __m512i by_k[4];
         UK_UNROLL
         for (int pp = 0; pp < P; ++pp)
-          by_k[pp] = _mm512_permutexvar_epi32(
-              column_to_k_dwords,
-              _mm512_shuffle_epi8(
-                  uk_quad_codes(BITS, plane[pp] + kb * plane_block_bytes,
-                                high_bits[pp] + kb * 32, quad),
-                  column_to_k_bytes));
+          by_k[pp] = quad_by_k(
+              uk_quad_codes(BITS, plane[pp] + kb * plane_block_bytes,
+                            high_bits[pp] + kb * 32, quad));
 #define UK_DIRECT_FMAS(J)                                                      \
   do {                                                                         \
     __asm__ volatile("" ::: "memory"); /* see s8_tile in MatmulS8.c */        \

@@ -38,6 +38,9 @@ typedef struct S8Problem {
   int32_t a_zero_point;
   UkWeights w;
   int64_t num_blocks; /* accumulation blocks: groups · blocks_per_group */
+  /* Bytes between packed rows: padded_k plus a cache line, so that rows
+   * 4 KiB apart do not all fall into one L1 set. */
+  int64_t a_stride;
   float *C;
   int64_t ldc;
   int64_t row_tasks;
@@ -49,7 +52,7 @@ typedef struct S8Problem {
  * each 16-k block of codes meets its 16 activations and padding contributes
  * 0), `sums` Σ_{k∈block}(a − za). */
 typedef struct S8Scratch {
-  int8_t *a;     /* [S8_TASK_ROWS][padded_k] */
+  int8_t *a;     /* [S8_TASK_ROWS][a_stride] */
   int32_t *sums; /* [S8_TASK_ROWS][num_blocks] */
   float row_scales[S8_TASK_ROWS];
 #if UK_AVX512
@@ -63,7 +66,7 @@ static void pack_rows(const S8Problem *p, int64_t m0, int64_t rows,
   const UkWeights *w = &p->w;
   for (int64_t r = 0; r < rows; ++r) {
     const int8_t *src = p->A + (m0 + r) * p->lda;
-    int8_t *dst = out->a + r * w->padded_k;
+    int8_t *dst = out->a + r * p->a_stride;
     for (int64_t g = 0; g < w->num_groups; ++g) {
       memcpy(dst + g * w->padded_group_size, src + g * w->group_size,
              (size_t)w->group_size);
@@ -109,7 +112,7 @@ UK_INLINE void s8_tile(const S8Problem *p, S8Scratch *s, int64_t r0,
   const int8_t *a[S8_TILE_MAX_ROWS];
   UK_UNROLL
   for (int r = 0; r < R; ++r)
-    a[r] = s->a + (r0 + r) * w->padded_k;
+    a[r] = s->a + (r0 + r) * p->a_stride;
   const __m512i za = _mm512_set1_epi32(p->a_zero_point);
   const int64_t col0 = panel0 * UK_PANEL_COLS;
   const int64_t tile_col0 = (panel0 - first_panel) * UK_PANEL_COLS;
@@ -277,7 +280,7 @@ static void run_tile(const S8Problem *p, const S8Scratch *s, int64_t m0,
       uint8_t codes[UK_K_BLOCK][UK_PANEL_COLS];
       uk_decode_block(w, codes_of_panel, kb, codes);
       for (int r = 0; r < R; ++r) {
-        const int8_t *a = s->a + (r0 + r) * w->padded_k + kb * UK_K_BLOCK;
+        const int8_t *a = s->a + (r0 + r) * p->a_stride + kb * UK_K_BLOCK;
         for (int k = 0; k < UK_K_BLOCK; ++k)
           for (int c = 0; c < UK_PANEL_COLS; ++c)
             acc[r][c] += a[k] * codes[k][c];
@@ -316,7 +319,7 @@ static void run_task_tile(const S8Problem *p, S8Scratch *s, int64_t m0,
 static void matmul_s8_task(void *context, int64_t begin, int64_t end) {
   const S8Problem *p = (const S8Problem *)context;
   S8Scratch s;
-  s.a = (int8_t *)uk_alloc((size_t)(S8_TASK_ROWS * p->w.padded_k));
+  s.a = (int8_t *)uk_alloc((size_t)(S8_TASK_ROWS * p->a_stride));
   s.sums = (int32_t *)uk_alloc((size_t)(S8_TASK_ROWS * p->num_blocks) *
                                sizeof(int32_t));
 #if UK_AVX512
@@ -363,6 +366,7 @@ void qr_uk_matmul_s8(int64_t M, int64_t N, int64_t K, const int8_t *A,
   };
   (void)K; /* the blob's K is authoritative */
   p.num_blocks = p.w.num_groups * p.w.blocks_per_group;
+  p.a_stride = p.w.padded_k + UK_ALIGNMENT;
   p.row_tasks = uk_ceil_div(M, S8_TASK_ROWS);
   p.panel_tasks = uk_ceil_div(p.w.num_panels, S8_TASK_PANELS);
   qr_parallel_for(p.row_tasks * p.panel_tasks, 1, matmul_s8_task, &p);

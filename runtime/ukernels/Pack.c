@@ -28,19 +28,37 @@ static bool codes_in_range(const UkWeights *w, const uint8_t *codes,
   return true;
 }
 
-/* Writes code `code` of padded row k (within the panel) and column c. */
-static void store_code(const UkWeights *w, uint8_t *panel, int64_t k,
-                       int64_t c, uint8_t code) {
-  const int32_t pb = w->plane_bits;
+/* Writes code `code` of padded row k (within the panel) and column c. PB
+ * (the plane width) is a constant at each call site, so that the index
+ * arithmetic folds: packing runs at compile time over whole models. */
+UK_INLINE void store_code(const UkWeights *w, const int PB, uint8_t *panel,
+                          int64_t k, int64_t c, uint8_t code) {
   int64_t kb = k / UK_K_BLOCK, kk = k % UK_K_BLOCK;
-  uint8_t *plane = panel + kb * uk_block_plane_bytes(pb);
-  uint8_t field = code & (uint8_t)((1u << pb) - 1);
-  plane[uk_plane_byte(pb, kk, c)] |= (uint8_t)(field
-                                               << uk_plane_shift(pb, kk));
+  uint8_t *plane = panel + kb * uk_block_plane_bytes(PB);
+  uint8_t field = code & (uint8_t)((1u << PB) - 1);
+  plane[uk_plane_byte(PB, kk, c)] |= (uint8_t)(field
+                                               << uk_plane_shift(PB, kk));
   if (w->bits == 3 && (code & 4)) {
     uint8_t *masks = panel + uk_high_bits_offset(w) + kb * 32;
     int bit = (int)(4 * c + kk % 4);
     masks[8 * (kk / 4) + bit / 8] |= (uint8_t)(1u << (bit % 8));
+  }
+}
+
+/* The codes into the panels, and their sums per block and column. */
+UK_INLINE void pack_codes(const UkWeights *w, const int PB,
+                          const uint8_t *codes, uint8_t *panels,
+                          int32_t *code_sums) {
+  for (int64_t k = 0; k < w->K; ++k) {
+    int64_t group = k / w->group_size, offset = k % w->group_size;
+    int64_t padded_row = group * w->padded_group_size + offset;
+    int64_t block = group * w->blocks_per_group + offset / UK_MAX_BLOCK_K;
+    for (int64_t n = 0; n < w->N; ++n) {
+      uint8_t code = codes[k * w->N + n];
+      store_code(w, PB, panels + n / UK_PANEL_COLS * w->panel_bytes,
+                 padded_row, n % UK_PANEL_COLS, code);
+      code_sums[block * w->padded_n + n] += code;
+    }
   }
 }
 
@@ -74,16 +92,16 @@ int qr_uk_pack_weights(int32_t bits, int64_t K, int64_t N, int64_t group_size,
   float *packed_scales = (float *)(base + sections.scales);
   int32_t *packed_zero_points = (int32_t *)(base + sections.zero_points);
   int32_t *code_sums = (int32_t *)(base + sections.code_sums);
-  for (int64_t k = 0; k < K; ++k) {
-    int64_t group = k / group_size, offset = k % group_size;
-    int64_t padded_row = group * w.padded_group_size + offset;
-    int64_t block = group * w.blocks_per_group + offset / UK_MAX_BLOCK_K;
-    for (int64_t n = 0; n < N; ++n) {
-      uint8_t code = codes[k * N + n];
-      store_code(&w, panels + n / UK_PANEL_COLS * w.panel_bytes, padded_row,
-                 n % UK_PANEL_COLS, code);
-      code_sums[block * w.padded_n + n] += code;
-    }
+  switch (w.plane_bits) {
+  case 2:
+    pack_codes(&w, 2, codes, panels, code_sums);
+    break;
+  case 4:
+    pack_codes(&w, 4, codes, panels, code_sums);
+    break;
+  default:
+    pack_codes(&w, 8, codes, panels, code_sums);
+    break;
   }
   for (int64_t g = 0; g < w.num_groups; ++g)
     for (int64_t n = 0; n < N; ++n) {

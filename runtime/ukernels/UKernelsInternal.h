@@ -195,9 +195,14 @@ typedef struct UkBlock {
 
 UK_INLINE UkBlock uk_block(const UkWeights *w, int64_t block) {
   UkBlock b;
-  int64_t slice = block % w->blocks_per_group;
+  /* Kernels call this per block: no divisions in the common case. */
+  int64_t slice = 0;
+  b.group = block;
+  if (w->blocks_per_group > 1) {
+    slice = block % w->blocks_per_group;
+    b.group = block / w->blocks_per_group;
+  }
   int64_t offset = slice * UK_MAX_BLOCK_K;
-  b.group = block / w->blocks_per_group;
   b.padded_begin = b.group * w->padded_group_size + offset;
   b.padded_size = uk_min(UK_MAX_BLOCK_K, w->padded_group_size - offset);
   b.real_begin = b.group * w->group_size + offset;

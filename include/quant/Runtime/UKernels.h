@@ -10,7 +10,10 @@
  * Conventions: matrices are row-major with a leading dimension (elements
  * between consecutive rows); pointers need no particular alignment; every
  * size >= 1 is valid (tails are handled). Kernels split their work over
- * the runtime's thread pool (qr_parallel_for).
+ * the runtime's thread pool (qr_parallel_for); every output is computed by
+ * one task in a fixed order, so results do not depend on the number of
+ * threads. The sources are the C files of runtime/ukernels, whose
+ * UKernelsInternal.h documents the packed layout byte by byte.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -37,9 +40,11 @@ extern "C" {
  * The packed blob is self-describing (it starts with a header holding
  * bits, K, N and group_size) and holds codes at their bit width — two
  * 4-bit codes per byte, four 2-bit codes, 3-bit codes as a 2-bit plane plus
- * a 1-bit plane — interleaved for the kernels, followed by scales, zero
- * points and per-group column sums of the codes. Kernels unpack codes in
- * registers; nothing is expanded to an int8 copy in memory.
+ * a 1-bit plane — interleaved for the kernels (panels of 16 columns, k in
+ * blocks of 16, each group padded to a multiple of 16 k), followed by
+ * scales, zero points and per-group column sums of the codes. Kernels
+ * unpack codes in registers; nothing is expanded to an int8 copy in memory.
+ * The layout is the same for both kernel variants.
  *===----------------------------------------------------------------------===*/
 
 /* Bytes of the packed blob, or 0 for invalid arguments (bits not in
@@ -49,8 +54,8 @@ size_t qr_uk_packed_weights_bytes(int32_t bits, int64_t K, int64_t N,
 
 /* Packs codes[K][N] (row-major, one code per byte), scales[G][N] and
  * zero_points[G][N] into `packed` (qr_uk_packed_weights_bytes bytes,
- * 64-byte aligned). Returns 0, or -1 for invalid arguments or a code or
- * zero point out of range. */
+ * 64-byte aligned for speed). Returns 0, or -1 for invalid arguments (as
+ * above, or a NULL pointer) or a code or zero point outside [0, 2^bits). */
 int qr_uk_pack_weights(int32_t bits, int64_t K, int64_t N, int64_t group_size,
                        const uint8_t *codes, const float *scales,
                        const int32_t *zero_points, void *packed);
@@ -66,8 +71,10 @@ int qr_uk_pack_weights(int32_t bits, int64_t K, int64_t N, int64_t group_size,
  *
  * with a_scale(m) = a_scales[m] (per-token) or `a_scale` when a_scales is
  * NULL (per-tensor). A holds signed 8-bit storage (4-bit activations are
- * int8 values in [−8, 7]). The inner sums are exact int32 (vpdpbusd); the
- * float scaling is applied per group. */
+ * int8 values in [−8, 7]); a_zero_point is in [−128, 127]. The inner sums
+ * are exact int32 (vpdpbusd): per group, or per slice of 32768 k of larger
+ * groups, so that no sum can overflow; each is converted to float and
+ * scaled once. N and K must be those of the blob. */
 void qr_uk_matmul_s8(int64_t M, int64_t N, int64_t K, const int8_t *A,
                      int64_t lda, const float *a_scales, float a_scale,
                      int32_t a_zero_point, const void *packed, float *C,
@@ -75,14 +82,18 @@ void qr_uk_matmul_s8(int64_t M, int64_t N, int64_t K, const int8_t *A,
 
 /* Float activations × packed integer weights (W4A16-style weight-only
  * quantization): C[m][n] = Σ_g s[g][n] · Σ_{k∈g} A[m][k] · (u[k][n] − z[g][n]),
- * the integer differences converted to float in registers. */
+ * the integer differences converted to float in registers. Up to 4 rows
+ * (decoding) stream the codes once; more rows dequantize one cache-sized
+ * block of weights at a time into the float GEMM's packed B. N and K must
+ * be those of the blob. */
 void qr_uk_matmul_f32(int64_t M, int64_t N, int64_t K, const float *A,
                       int64_t lda, const void *packed, float *C, int64_t ldc);
 
 /* Float GEMM on runtime operands, `batch` times:
  *   C_b = A_b · B_b      (transpose_b == 0, B_b is [K][N] with ldb)
  *   C_b = A_b · B_bᵀ     (transpose_b != 0, B_b is [N][K] with ldb)
- * where X_b = X + b · stride_x. C is overwritten. */
+ * where X_b = X + b · stride_x. C is overwritten. A BLIS-style GEMM (packed
+ * panels, cache blocking, a 14×32 AVX-512 register tile). */
 void qr_uk_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
                     const float *A, int64_t lda, int64_t stride_a,
                     const float *B, int64_t ldb, int64_t stride_b,
@@ -96,8 +107,10 @@ void qr_uk_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
 /* In place, each of `rows` rows of length n (leading dimension ld):
  *   x ← (x ∘ signs) · H / sqrt(n),   H = H_{2^k} ⊗ H_b,  n = 2^k · b,
  * index i = i_pow2 · b + i_base, H_{2^k} Sylvester. `signs` (n values of
- * ±1) may be NULL; `base` is the b×b ±1 matrix row-major, NULL when b == 1.
- * O(n log n + n·b): a vectorised fast Walsh–Hadamard transform. */
+ * ±1) may be NULL; `base` is the b×b ±1 matrix row-major (b <= 28), NULL
+ * when b == 1. O(n log n + n·b): a vectorised fast Walsh–Hadamard
+ * transform doing the float operations of quant::fastHadamardTransform in
+ * its order, so both give identical results. */
 void qr_uk_hadamard_f32(float *X, int64_t rows, int64_t n, int64_t ld,
                         const int8_t *signs, const int8_t *base, int64_t b);
 
