@@ -148,19 +148,17 @@ UK_INLINE void s8_tile(const S8Problem *p, S8Scratch *s, int64_t r0,
     }
 
     for (int64_t kb = begin / UK_K_BLOCK; kb < end / UK_K_BLOCK; ++kb) {
-      __m512i codes[S8_TILE_MAX_PANELS][UK_K_BLOCK / 4];
-      UK_UNROLL
-      for (int pp = 0; pp < P; ++pp)
-        UK_UNROLL
-        for (int quad = 0; quad < UK_K_BLOCK / 4; ++quad)
-          codes[pp][quad] =
-              uk_quad_codes(BITS, plane[pp] + kb * plane_block_bytes,
-                            high_bits[pp] + kb * 32, quad);
       UK_UNROLL
       for (int quad = 0; quad < UK_K_BLOCK / 4; ++quad) {
-        /* Keeps each quad's broadcasts in place: compilers otherwise hoist
-         * all R × 4 of the block ahead of the dot products and spill. */
+        /* Keeps each quad's loads in place: compilers otherwise hoist all
+         * R × 4 broadcasts of the block ahead of the dot products and
+         * spill them. */
         __asm__ volatile("" ::: "memory");
+        __m512i codes[S8_TILE_MAX_PANELS];
+        UK_UNROLL
+        for (int pp = 0; pp < P; ++pp)
+          codes[pp] = uk_quad_codes(BITS, plane[pp] + kb * plane_block_bytes,
+                                    high_bits[pp] + kb * 32, quad);
         UK_UNROLL
         for (int r = 0; r < R; ++r) {
           int32_t four;
@@ -168,7 +166,7 @@ UK_INLINE void s8_tile(const S8Problem *p, S8Scratch *s, int64_t r0,
           __m512i activations = _mm512_set1_epi32(four);
           UK_UNROLL
           for (int pp = 0; pp < P; ++pp)
-            acc[r][pp] = _mm512_dpbusd_epi32(acc[r][pp], codes[pp][quad],
+            acc[r][pp] = _mm512_dpbusd_epi32(acc[r][pp], codes[pp],
                                              activations);
         }
       }
