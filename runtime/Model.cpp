@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "quant/Runtime/Runtime.h"
+#include "RuntimeInternal.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -23,11 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
-
-namespace quant::runtime {
-// Defined in Runtime.cpp: sets the message qr_last_error() returns.
-void setLastError(std::string message);
-} // namespace quant::runtime
 
 using quant::runtime::setLastError;
 

@@ -1,6 +1,7 @@
 //===- Runtime.cpp - quant runtime C API ----------------------------------===//
 
 #include "quant/Runtime/Runtime.h"
+#include "RuntimeInternal.h"
 #include "quant/Support/Npy.h"
 
 #include <algorithm>
@@ -43,7 +44,6 @@ bool isValid(qr_dtype dtype) { return dtype >= QR_BOOL && dtype <= QR_F64; }
 } // namespace
 
 namespace quant::runtime {
-// The other runtime sources (ThreadPool.cpp, Model.cpp) report through this.
 void setLastError(std::string message) { lastError = std::move(message); }
 } // namespace quant::runtime
 

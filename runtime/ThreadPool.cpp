@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "quant/Runtime/Runtime.h"
+#include "RuntimeInternal.h"
 
 #include <algorithm>
 #include <atomic>
@@ -31,11 +32,6 @@
 #include <system_error>
 #include <thread>
 #include <vector>
-
-namespace quant::runtime {
-// Defined in Runtime.cpp: sets the message qr_last_error() returns.
-void setLastError(std::string message);
-} // namespace quant::runtime
 
 using quant::runtime::setLastError;
 

@@ -230,17 +230,19 @@ void checkMatmulS8(const Variant &v, std::mt19937_64 &rng, const S8Case &c,
   }
 }
 
+/// (K, group) of the weight matrices the matmul tests pack: per-channel
+/// with K not a multiple of 16, group sizes 32, 64, 128, and a group size
+/// that is not a multiple of 16 either.
+const std::pair<int64_t, int64_t> kWeightShapes[] = {
+    {200, 200}, {256, 32}, {256, 64}, {256, 128}, {200, 40}};
+
 TEST_P(UKernelsTest, MatmulS8MatchesExactIntegerReference) {
   std::mt19937_64 rng = freshGenerator();
-  // (K, group): per-channel with K not a multiple of 16, group sizes 32, 64,
-  // 128, and a group size that is not a multiple of 16 either.
-  const std::pair<int64_t, int64_t> shapes[] = {
-      {200, 200}, {256, 32}, {256, 64}, {256, 128}, {200, 40}};
   ErrorStats stats;
   int64_t cases = 0;
   for (int32_t bits : {2, 3, 4, 8})
     for (bool symmetric : {true, false})
-      for (auto [K, group] : shapes)
+      for (auto [K, group] : kWeightShapes)
         for (int32_t za : {0, 1})
           for (int64_t M : {1, 3, 16, 67}) {
             int32_t aZeroPoint = za ? int32_t(uniformInt(rng, -128, 127)) : 0;
@@ -363,13 +365,11 @@ TEST(UKernelsPackTest, SubByteCodesTakeTheirBitWidth) {
 
 TEST_P(UKernelsTest, MatmulF32MatchesFloat64Reference) {
   std::mt19937_64 rng = freshGenerator();
-  const std::pair<int64_t, int64_t> shapes[] = {
-      {200, 200}, {256, 32}, {256, 64}, {256, 128}, {200, 40}};
   ErrorStats stats;
   int64_t cases = 0;
   for (int32_t bits : {2, 3, 4, 8})
     for (bool symmetric : {true, false})
-      for (auto [K, group] : shapes)
+      for (auto [K, group] : kWeightShapes)
         for (int64_t M : {1, 3, 16, 67}) {
           const int64_t N = 37, lda = K + 2, ldc = N + 3;
           SCOPED_TRACE("bits=" + std::to_string(bits) + " K=" +

@@ -304,20 +304,18 @@ struct QuantGrid {
             dyn_cast<mlir::quant::UniformQuantizedSubChannelType>(grid.type)) {
       auto scaleAttr = subChannel.getScales();
       auto scaleType = cast<RankedTensorType>(scaleAttr.getType());
-      SmallVector<double> scales, zeroPoints;
-      for (APFloat v : scaleAttr.getValues<APFloat>()) {
-        bool losesInfo;
-        v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
-                  &losesInfo);
-        scales.push_back(v.convertToDouble());
-      }
+      std::optional<std::vector<double>> scales = getFloatValues(scaleAttr);
+      if (!scales)
+        return op->emitOpError("cannot read the sub-channel scales of ")
+               << elementType;
+      SmallVector<double> zeroPoints;
       for (APInt v : subChannel.getZeroPoints().getValues<APInt>())
         zeroPoints.push_back(static_cast<double>(v.getSExtValue()));
       SmallVector<AffineExpr> exprs;
       for (unsigned d = 0; d < rank; ++d)
         exprs.push_back(getAffineDimExpr(d, ctx).floorDiv(
             tensorType.getDimSize(d) / scaleType.getDimSize(d)));
-      makeTensors(scaleType.getShape(), scales, zeroPoints);
+      makeTensors(scaleType.getShape(), *scales, zeroPoints);
       grid.map = AffineMap::get(rank, 0, exprs, ctx);
       return grid;
     }
@@ -760,18 +758,15 @@ struct LowerRotate : OpConversionPattern<RotateOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Emitter e(rewriter, op.getLoc());
     auto type = cast<RankedTensorType>(op.getType());
-    auto rotation = cast<ElementsAttr>(op.getRotation());
-    auto rotationType = cast<RankedTensorType>(rotation.getType());
-    std::vector<double> values;
-    for (APFloat v : rotation.getValues<APFloat>()) {
-      bool losesInfo;
-      v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
-                &losesInfo);
-      values.push_back(v.convertToDouble());
-    }
+    auto rotationType =
+        cast<RankedTensorType>(cast<ElementsAttr>(op.getRotation()).getType());
+    std::optional<std::vector<double>> values =
+        getFloatValues(op.getRotation());
+    if (!values)
+      return op.emitOpError("cannot read the rotation's elements");
     Value matrix = createFloatConstant(
         rewriter, op.getLoc(), rotationType.clone(rewriter.getF32Type()),
-        values);
+        *values);
     Value rows = e.convertFloat(e.flattenRows(adaptor.getInput()),
                                 rewriter.getF32Type());
     auto rowsType = cast<RankedTensorType>(rows.getType());

@@ -9,10 +9,7 @@
 
 using namespace mlir;
 
-std::optional<std::vector<double>> qnn::getConstantFloatValues(Value value) {
-  Attribute attr;
-  if (!matchPattern(value, m_Constant(&attr)))
-    return std::nullopt;
+std::optional<std::vector<double>> qnn::getFloatValues(Attribute attr) {
   if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
     std::vector<double> values;
     values.reserve(dense.getNumElements());
@@ -33,6 +30,13 @@ std::optional<std::vector<double>> qnn::getConstantFloatValues(Value value) {
       return std::vector<double>(data->begin(), data->end());
   }
   return std::nullopt;
+}
+
+std::optional<std::vector<double>> qnn::getConstantFloatValues(Value value) {
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  return getFloatValues(attr);
 }
 
 std::optional<std::vector<int64_t>> qnn::getConstantIntegerValues(Value value) {

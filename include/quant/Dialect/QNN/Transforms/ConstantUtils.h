@@ -22,6 +22,10 @@
 namespace mlir {
 namespace qnn {
 
+/// Row-major float64 values of float elements (dense or dense_resource),
+/// or nullopt for any other attribute.
+std::optional<std::vector<double>> getFloatValues(Attribute attr);
+
 /// Row-major float64 values of a float constant tensor (dense or
 /// dense_resource), or nullopt when `value` is not one.
 std::optional<std::vector<double>> getConstantFloatValues(Value value);
