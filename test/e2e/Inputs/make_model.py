@@ -115,11 +115,14 @@ def matmul(rng, args):
     return "tensor<%dx%dxf32>" % (m, k), lines, result, out_type
 
 
+def f32_tensor(shape):
+    return "tensor<%sxf32>" % "x".join(map(str, shape))
+
+
 def conv(rng, args):
     b, c, h, w_, f, kh = 2, 16, 10, 9, 24, 3
     nhwc = args.layout == "nhwc"
-    xtype = "tensor<%s>" % "x".join(map(str, (b, h, w_, c) if nhwc else (b, c, h, w_))) + ""
-    xtype = xtype[:-1] + "xf32>"
+    xtype = f32_tensor((b, h, w_, c) if nhwc else (b, c, h, w_))
     weights = rng.standard_normal((kh, kh, c, f)) / np.sqrt(kh * kh * c)  # HWCF
     lines = []
     if args.wbits:
@@ -149,8 +152,7 @@ def conv(rng, args):
         x = "%q"
     s, p = args.stride, args.pad
     oh, ow = (h + 2 * p - kh) // s + 1, (w_ + 2 * p - kh) // s + 1
-    rtype = "tensor<%s>" % "x".join(map(str, (b, oh, ow, f) if nhwc else (b, f, oh, ow))) + ""
-    rtype = rtype[:-1] + "xf32>"
+    rtype = f32_tensor((b, oh, ow, f) if nhwc else (b, f, oh, ow))
     epilogue = "" if args.epilogue == "none" else " epilogue " + args.epilogue
     lines.append("%%y = qnn.conv2d %s, %%w%s layout %s strides [%d, %d] padding [%d, %d, %d, %d]%s : %s, %s -> %s"
                  % (x, wtext, args.layout, s, s, p, p, p, p, epilogue, in_type, wtype, rtype))
