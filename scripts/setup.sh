@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   coinor-libcbc-dev
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-numpy
+  zlib1g-dev
   libdnnl-dev libopenblas-dev
 )
 
