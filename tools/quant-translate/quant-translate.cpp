@@ -1,6 +1,6 @@
 //===- quant-translate.cpp - quant translation driver ---------------------===//
 //
-// mlir-translate with the upstream translations plus quant's front end and
+// mlir-translate with the upstream translations plus quant's ONNX front end and
 // code-generation targets. quant's --mlir-to-llvmir replaces upstream's: it
 // also links the micro-kernels and sets the target machine.
 //
@@ -8,6 +8,7 @@
 
 #include "quant/Dialect/QNN/IR/QNN.h"
 #include "quant/Target/CPU/CPUTarget.h"
+#include "quant/Target/ONNX/ImportONNX.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/InitAllDialects.h"
@@ -43,15 +44,6 @@ void registerPendingTargets() {
         },
         [](DialectRegistry &registry) { registerAllDialects(registry); });
   }
-  TranslateToMLIRRegistration(
-      "import-onnx", "import an ONNX model into linalg/tosa/arith",
-      [](llvm::SourceMgr &sourceMgr,
-         MLIRContext *context) -> OwningOpRef<Operation *> {
-        emitError(UnknownLoc::get(context),
-                  "quant-translate --import-onnx is not implemented in this "
-                  "build yet");
-        return nullptr;
-      });
 }
 
 } // namespace
@@ -70,6 +62,7 @@ static void registerUpstreamTranslations() {
 int main(int argc, char **argv) {
   registerUpstreamTranslations();
   qnn::registerCPUTargetTranslations();
+  qnn::registerImportONNXTranslation();
   registerPendingTargets();
   return failed(mlirTranslateMain(argc, argv, "quant translation driver"));
 }

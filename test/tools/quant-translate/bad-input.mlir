@@ -10,6 +10,6 @@ llvm.func @broken(%a: i32) -> i32 {
 // RUN: not quant-translate --mlir-to-llvmir %t.does-not-exist.mlir 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: cannot open input file {{.*}}does-not-exist.mlir{{.*}}: No such file or directory
 
-// A target that has not landed yet says so instead of crashing.
+// MLIR text is not an ONNX protobuf.
 // RUN: not quant-translate --import-onnx %s 2>&1 | FileCheck %s --check-prefix=ONNX
-// ONNX: error: quant-translate --import-onnx is not implemented in this build yet
+// ONNX: error: not a valid ONNX model
