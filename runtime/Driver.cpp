@@ -5,6 +5,9 @@
 // files, checks them against the model's signature before running, writes
 // or summarises the outputs and, with --bench, times repeated runs.
 //
+// With --compare, it also reports how close outputs are to reference .npy
+// files (error norms, SQNR, cosine similarity, top-1 agreement).
+//
 // Exit status: 0 on success, 1 when a file or the model fails, 2 for a
 // command line that cannot work (unknown option, missing input, ...).
 //
@@ -153,6 +156,11 @@ void printHelp(const char *program, const std::vector<Port> &inputs,
       "  --output [NAME=]FILE.npy  write an output (same rules); outputs\n"
       "                            not written are summarised (shape, min,\n"
       "                            max, mean)\n"
+      "  --compare [NAME=]REF.npy  compare an output (same rules) with a\n"
+      "                            reference of its dtype and shape: max\n"
+      "                            abs error, relative L2 error, SQNR,\n"
+      "                            cosine similarity and, for [N, C] or [C]\n"
+      "                            outputs, top-1 agreement\n"
       "  --bench N                 time N runs and print min, median, p90,\n"
       "                            p99 and mean latency and runs/s\n"
       "  --warmup W                untimed runs before the timed ones\n"
@@ -188,6 +196,7 @@ struct Options {
   int64_t threads = -1; // -1: leave the thread pool as it is
   bool inspect = false;
   bool help = false;
+  std::vector<std::string> references; // --compare [NAME=]FILE, as given
 };
 
 class Driver {
@@ -211,11 +220,15 @@ private:
   }
 
   bool parseOptions(int argc, char **argv, std::string &message);
-  bool assignFiles(Kind kind, std::vector<std::string> &files,
+  bool assignFiles(Kind kind, const std::vector<std::string> &given,
+                   const std::string &option, std::vector<std::string> &files,
                    std::string &message) const;
   std::string missingInputsMessage(const std::vector<std::string> &files) const;
   bool loadInputs(const std::vector<std::string> &files,
                   std::vector<TensorPtr> &tensors, std::string &message) const;
+  bool loadReferences(const std::vector<std::string> &files,
+                      std::vector<TensorPtr> &tensors,
+                      std::string &message) const;
   void printBenchReport(std::vector<double> &runNs) const;
 
   const char *program;
@@ -282,13 +295,15 @@ bool Driver::parseOptions(int argc, char **argv, std::string &message) {
         options.help = true;
       continue;
     }
-    if (name == "--input" || name == "--output") {
+    if (name == "--input" || name == "--output" || name == "--compare") {
       if (!takeValue())
         return false;
       if (name == "--input")
         options.inputs.emplace_back(value);
-      else
+      else if (name == "--output")
         options.outputs.emplace_back(value);
+      else
+        options.references.emplace_back(value);
       continue;
     }
     const IntegerOption *integer = nullptr;
@@ -315,17 +330,16 @@ bool Driver::parseOptions(int argc, char **argv, std::string &message) {
   return true;
 }
 
-// Maps the --input (or --output) arguments to one file per port ("" for
-// none): NAME=FILE names its port, a plain FILE takes the next port not
-// named, in signature order.
-bool Driver::assignFiles(Kind kind, std::vector<std::string> &files,
+// Maps the arguments of `option` (--input, --output or --compare) to one
+// file per port ("" for none): NAME=FILE names its port, a plain FILE takes
+// the next port not named, in signature order.
+bool Driver::assignFiles(Kind kind, const std::vector<std::string> &given,
+                         const std::string &option,
+                         std::vector<std::string> &files,
                          std::string &message) const {
   bool isInput = kind == Kind::Input;
   const std::vector<Port> &ports = isInput ? inputs : outputs;
-  const std::vector<std::string> &given =
-      isInput ? options.inputs : options.outputs;
   std::string kindName = isInput ? "input" : "output";
-  std::string option = "--" + kindName;
   files.assign(ports.size(), "");
   std::vector<std::string> positional;
   for (const std::string &argument : given) {
@@ -420,6 +434,21 @@ bool Driver::loadInputs(const std::vector<std::string> &files,
   return true;
 }
 
+bool Driver::loadReferences(const std::vector<std::string> &files,
+                            std::vector<TensorPtr> &tensors,
+                            std::string &message) const {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    tensors.emplace_back(files[i].empty() ? nullptr
+                                          : qr_npy_load(files[i].c_str()));
+    if (!files[i].empty() && !tensors.back()) {
+      message =
+          "reference for output '" + outputs[i].name + "': " + qr_last_error();
+      return false;
+    }
+  }
+  return true;
+}
+
 double halfToDouble(uint16_t bits) {
   int exponent = (bits >> 10) & 0x1f;
   int mantissa = bits & 0x3ff;
@@ -493,6 +522,92 @@ void printSummary(const Port &output, qr_tensor *tensor) {
   std::printf("\n");
 }
 
+// The position of a row's largest value as numpy's argmax picks it: the
+// first maximum, or the first NaN.
+int64_t argmax(qr_tensor *tensor, int64_t rowStart, int64_t rowLength) {
+  int64_t best = 0;
+  double bestValue = elementAsDouble(tensor, rowStart);
+  for (int64_t j = 1; j < rowLength && !std::isnan(bestValue); ++j) {
+    double value = elementAsDouble(tensor, rowStart + j);
+    if (std::isnan(value) || value > bestValue) {
+      best = j;
+      bestValue = value;
+    }
+  }
+  return best;
+}
+
+// "[i, j, ...]" for the element at row-major position `flat`.
+std::string formatIndex(int64_t flat, const int64_t *shape, size_t rank) {
+  std::vector<int64_t> index(rank);
+  for (size_t d = rank; d-- > 0;) {
+    index[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return formatShape(index.data(), rank);
+}
+
+// --compare: how close `actual` is to `reference` (of the same dtype and
+// shape), accumulated in double. With y the output and r the reference:
+// max |y - r|, ||y - r|| / ||r||, SQNR = 10 log10(||r||^2 / ||y - r||^2),
+// cosine similarity and, for classifier-shaped outputs ([N, C] or [C],
+// C >= 2), how many rows have the same argmax. A NaN in either makes the
+// metrics NaN rather than hiding it.
+void printComparison(const std::string &name, const std::string &path,
+                     qr_tensor *actual, qr_tensor *reference) {
+  std::printf("%s vs %s: %s\n", name.c_str(), path.c_str(),
+              formatType(actual).c_str());
+  int64_t count = qr_tensor_num_elements(actual);
+  if (count == 0) {
+    std::printf("  (empty)\n");
+    return;
+  }
+  double maxError = 0, errorSquares = 0, referenceSquares = 0,
+         actualSquares = 0, dot = 0;
+  int64_t maxErrorAt = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    double y = elementAsDouble(actual, i), r = elementAsDouble(reference, i);
+    // Equal infinities agree.
+    double error = y == r ? 0 : std::abs(y - r);
+    if (!std::isnan(maxError) && !(error <= maxError)) {
+      maxError = error;
+      maxErrorAt = i;
+    }
+    errorSquares += error * error;
+    referenceSquares += r * r;
+    actualSquares += y * y;
+    dot += y * r;
+  }
+  const double infinity = std::numeric_limits<double>::infinity();
+  double relativeError =
+      errorSquares == 0 ? 0 : std::sqrt(errorSquares / referenceSquares);
+  double sqnrDb = errorSquares == 0
+                      ? infinity
+                      : 10 * std::log10(referenceSquares / errorSquares);
+  const int64_t *shape = qr_tensor_shape(actual);
+  size_t rank = size_t(qr_tensor_rank(actual));
+
+  std::printf("  %-18s %.6g", "max abs error", maxError);
+  if (maxError != 0)
+    std::printf(" at %s", formatIndex(maxErrorAt, shape, rank).c_str());
+  std::printf("\n  %-18s %.6g\n", "relative error", relativeError);
+  std::printf("  %-18s %.6g dB\n", "SQNR", sqnrDb);
+  if (actualSquares == 0 || referenceSquares == 0)
+    std::printf("  %-18s undefined (a zero vector)\n", "cosine similarity");
+  else
+    std::printf("  %-18s %.6g\n", "cosine similarity",
+                dot / (std::sqrt(actualSquares) * std::sqrt(referenceSquares)));
+  if ((rank == 1 || rank == 2) && shape[rank - 1] >= 2) {
+    int64_t classes = shape[rank - 1], rows = count / classes, agreeing = 0;
+    for (int64_t row = 0; row < rows; ++row)
+      agreeing += argmax(actual, row * classes, classes) ==
+                  argmax(reference, row * classes, classes);
+    std::printf("  %-18s %lld/%lld (%.1f%%)\n", "top-1 agreement",
+                static_cast<long long>(agreeing), static_cast<long long>(rows),
+                100.0 * double(agreeing) / double(rows));
+  }
+}
+
 // The q-th quantile (0..1) of sorted samples, interpolated as numpy does.
 double quantile(const std::vector<double> &sorted, double q) {
   double position = q * double(sorted.size() - 1);
@@ -537,15 +652,20 @@ int Driver::main(int argc, char **argv) {
   if (options.threads >= 0 && qr_set_num_threads(int32_t(options.threads)))
     return usageError(std::string("--threads: ") + qr_last_error());
 
-  std::vector<std::string> inputFiles, outputFiles;
-  if (!assignFiles(Kind::Input, inputFiles, message) ||
-      !assignFiles(Kind::Output, outputFiles, message))
+  std::vector<std::string> inputFiles, outputFiles, referenceFiles;
+  if (!assignFiles(Kind::Input, options.inputs, "--input", inputFiles,
+                   message) ||
+      !assignFiles(Kind::Output, options.outputs, "--output", outputFiles,
+                   message) ||
+      !assignFiles(Kind::Output, options.references, "--compare",
+                   referenceFiles, message))
     return usageError(message);
   if (std::count(inputFiles.begin(), inputFiles.end(), ""))
     return usageError(missingInputsMessage(inputFiles));
 
-  std::vector<TensorPtr> inputTensors, outputTensors;
-  if (!loadInputs(inputFiles, inputTensors, message))
+  std::vector<TensorPtr> inputTensors, outputTensors, referenceTensors;
+  if (!loadInputs(inputFiles, inputTensors, message) ||
+      !loadReferences(referenceFiles, referenceTensors, message))
     return error(kExitFailure, message);
   for (const Port &output : outputs) {
     outputTensors.emplace_back(qr_tensor_create(
@@ -585,6 +705,19 @@ int Driver::main(int argc, char **argv) {
     if (qr_npy_save(outputFiles[i].c_str(), outputTensors[i].get()))
       return error(kExitFailure,
                    "output '" + outputs[i].name + "': " + qr_last_error());
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    qr_tensor *reference = referenceTensors[i].get();
+    if (!reference)
+      continue;
+    // Checked after the run: the output tensor's shape is the one to match.
+    if (formatType(reference) != formatType(outputTensors[i].get()))
+      return error(kExitFailure,
+                   "--compare: output '" + outputs[i].name + "' is " +
+                       formatType(outputTensors[i].get()) + ", but '" +
+                       referenceFiles[i] + "' holds " + formatType(reference));
+    printComparison(outputs[i].name, referenceFiles[i], outputTensors[i].get(),
+                    reference);
   }
   if (options.benchRuns)
     printBenchReport(runNs);

@@ -25,6 +25,11 @@ static const char kUsage[] =
     "  --output [NAME=]FILE.npy  write an output (same rules); outputs not\n"
     "                            written are summarised (shape, min, max,\n"
     "                            mean)\n"
+    "  --compare [NAME=]REF.npy  compare an output (same rules) with a\n"
+    "                            reference of its dtype and shape: max abs\n"
+    "                            error, relative L2 error, SQNR, cosine\n"
+    "                            similarity and, for [N, C] or [C] outputs,\n"
+    "                            top-1 agreement\n"
     "  --bench N                 time N runs and print min, median, p90, p99\n"
     "                            and mean latency and runs/s\n"
     "  --warmup W                untimed runs before the timed ones\n"
@@ -39,6 +44,7 @@ static const char kUsage[] =
     "  quant-run --inspect model.so\n"
     "  quant-run model.so --input x=x.npy --output y=y.npy\n"
     "  quant-run model.so --input x.npy --bench 100 --threads 1\n"
+    "  quant-run model.so --input x.npy --compare y=y_float.npy\n"
     "  quant-run --inspect y.npy\n"
     "\n"
     "Exit status: 0 on success, 1 when a file or the model fails, 2 for a\n"
@@ -149,8 +155,8 @@ int main(int argc, char **argv) {
                                            : inspectNpy(argv[2]);
   }
   if (first[0] == '-') {
-    for (const char *option :
-         {"--input", "--output", "--bench", "--warmup", "--threads"}) {
+    for (const char *option : {"--input", "--output", "--compare", "--bench",
+                               "--warmup", "--threads"}) {
       if (first == option || first.rfind(std::string(option) + "=", 0) == 0) {
         std::string message =
             "the model comes first: quant-run MODEL.so " + first + " ...";
