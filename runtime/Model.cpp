@@ -18,7 +18,9 @@
 #include <fstream>
 #include <limits>
 #include <link.h>
+#include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -28,6 +30,25 @@
 using quant::runtime::setLastError;
 
 namespace {
+
+/// The first micro-kernel error of the model run in progress. Kernels may
+/// report from any pool thread, so it is process-wide rather than
+/// thread-local; runs of one model are not concurrent (the pool serialises
+/// nested and concurrent parallel regions anyway).
+std::mutex kernelErrorMutex;
+std::optional<std::string> kernelError;
+
+void clearKernelError() {
+  std::lock_guard<std::mutex> lock(kernelErrorMutex);
+  kernelError.reset();
+}
+
+std::optional<std::string> takeKernelError() {
+  std::lock_guard<std::mutex> lock(kernelErrorMutex);
+  std::optional<std::string> error = std::move(kernelError);
+  kernelError.reset();
+  return error;
+}
 
 struct TensorSpec {
   std::string name;
@@ -512,11 +533,20 @@ int qr_model_run(qr_model *model, int32_t num_inputs, qr_tensor *const *inputs,
   if (!checkTensors(*model, Kind::Input, num_inputs, inputs, buffers) ||
       !checkTensors(*model, Kind::Output, num_outputs, outputs, buffers))
     return -1;
+  clearKernelError();
   int32_t status = model->entry(buffers.data());
   if (status != 0)
     return fail(-1, model->description + " failed: quant_model_run returned " +
                         std::to_string(status));
+  if (std::optional<std::string> error = takeKernelError())
+    return fail(-1, model->description + " failed: " + *error);
   return 0;
+}
+
+void qr_report_kernel_error(const char *message) {
+  std::lock_guard<std::mutex> lock(kernelErrorMutex);
+  if (!kernelError)
+    kernelError = message ? message : "micro-kernel failure";
 }
 
 } // extern "C"

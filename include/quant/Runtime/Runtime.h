@@ -147,6 +147,13 @@ const int64_t *qr_model_output_shape(const qr_model *model, int32_t index);
 int qr_model_run(qr_model *model, int32_t num_inputs, qr_tensor *const *inputs,
                  int32_t num_outputs, qr_tensor *const *outputs);
 
+/* Called by micro-kernels on invalid runtime data (duplicate or out-of-grid
+ * pillar coordinates, ...): the first message of a run is kept and the
+ * qr_model_run in progress returns non-zero with it. The kernel itself
+ * carries on with an empty result, so the model finishes without reading
+ * out of bounds. */
+void qr_report_kernel_error(const char *message);
+
 /* The command-line driver shared by quant-run and compiled executables:
  *
  *   PROGRAM [--input [NAME=]X.npy]... [--output [NAME=]Y.npy]...

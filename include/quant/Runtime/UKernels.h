@@ -125,6 +125,82 @@ void qr_uk_quantize_per_token_f32(int64_t M, int64_t K, const float *X,
                                   int64_t ldx, int32_t bits, int8_t *Q,
                                   int64_t ldq, float *scales);
 
+/*===----------------------------------------------------------------------===*
+ * Sparse pillar convolution (qnn.pillar_conv; runtime/ukernels/PillarConv.c).
+ *
+ * Pillars are rows of `coords` [N][3] int32 (batch, y, x) on an H×W grid.
+ * A kernel of k×k taps (k odd, radius r = k/2) and stride s ∈ {1, 2} maps
+ * output site (b, oy, ox) to input sites (b, s·oy + ky − r, s·ox + kx − r),
+ * tap t = ky·k + kx. Output sites, in this order:
+ *   1. the candidates: the input sites in input order; with selective
+ *      dilation, then every in-grid site of the k×k neighbourhood of each
+ *      important pillar not yet a candidate (pillars in input order, taps in
+ *      raster order);
+ *   2. stride 1: the candidates; stride 2: (b, y/2, x/2) of each candidate,
+ *      first occurrences only (output grid ⌈H/2⌉ × ⌈W/2⌉).
+ * Important pillars: importance ≥ threshold, or (topk_ratio > 0) the
+ * qr_uk_pillar_topk_count(N, topk_ratio) pillars of highest importance,
+ * ties to the lower index; NaN importance is never important.
+ *===----------------------------------------------------------------------===*/
+
+/* counts[1] of qr_uk_pillar_rulebook. */
+enum {
+  QR_PILLAR_OK = 0,
+  QR_PILLAR_INVALID_ARGUMENTS = 1,
+  QR_PILLAR_OUT_OF_GRID = 2,
+  QR_PILLAR_DUPLICATE = 3,
+  QR_PILLAR_OUT_OF_MEMORY = 4,
+};
+
+/* Pillars selected by a top-k ratio: round-half-up(ratio · N) clamped to
+ * [1, N] (0 when N == 0). */
+int64_t qr_uk_pillar_topk_count(int64_t N, double topk_ratio);
+
+/* norms[i] = sqrt(Σ_c v[i][c]²) accumulated in double in channel order,
+ * v = features (f32) or (q − zero_point) · scale (int8 storage). */
+void qr_uk_pillar_norms_f32(int64_t N, int64_t C, const float *features,
+                            int64_t ld, double *norms);
+void qr_uk_pillar_norms_s8(int64_t N, int64_t C, const int8_t *features,
+                           int64_t ld, double scale, int32_t zero_point,
+                           double *norms);
+
+/* Builds the output sites out_coords [M][3] and the neighbour map
+ * neighbours [M][k·k] (the input row under each tap, or −1), in time and
+ * memory linear in N. `dilate` != 0 selects selective dilation with
+ * `importance` [N]; `capacity` rows must be available in both outputs:
+ * N, or N·k·k with dilation. counts[0] = M, counts[1] = a QR_PILLAR_*
+ * status; on failure M = 0 and the message (naming the offending pillars
+ * for duplicate or out-of-grid coordinates, or a negative batch) goes to
+ * qr_report_kernel_error. */
+void qr_uk_pillar_rulebook(int64_t N, const int32_t *coords, int64_t height,
+                           int64_t width, int64_t kernel, int64_t stride,
+                           int32_t dilate, const double *importance,
+                           double threshold, double topk_ratio,
+                           int64_t capacity, int32_t *out_coords,
+                           int32_t *neighbours, int64_t *counts);
+
+/* out[m][n] = bias[n] + Σ_t Σ_c features[neighbours[m][t]][c] · W_t[c][n]
+ * over the taps with a neighbour (bias may be NULL). Gather, GEMM per tap
+ * and scatter-add per block of output rows, one parallel task per block.
+ * The weights W_t are f32 [taps][C_in][C_out] (_f32), or one packed blob
+ * per tap at packed + t · packed_stride bytes (_packed_f32: f32 features,
+ * qr_uk_matmul_f32; _s8: int8 features with a per-tensor scale and zero
+ * point, qr_uk_matmul_s8, the products summed over taps in f32). */
+void qr_uk_pillar_conv_f32(int64_t M, int64_t taps, int64_t C_in,
+                           int64_t C_out, const float *features,
+                           const int32_t *neighbours, const float *weights,
+                           const float *bias, float *out);
+void qr_uk_pillar_conv_packed_f32(int64_t M, int64_t taps, int64_t C_in,
+                                  int64_t C_out, const float *features,
+                                  const int32_t *neighbours,
+                                  const void *packed, int64_t packed_stride,
+                                  const float *bias, float *out);
+void qr_uk_pillar_conv_s8(int64_t M, int64_t taps, int64_t C_in, int64_t C_out,
+                          const int8_t *features, float a_scale,
+                          int32_t a_zero_point, const int32_t *neighbours,
+                          const void *packed, int64_t packed_stride,
+                          const float *bias, float *out);
+
 #ifdef __cplusplus
 }
 #endif
