@@ -6,7 +6,8 @@ usage: make_onnx_model.py CASE OUTDIR [--seed N]
        make_onnx_model.py --all OUTDIR [--seed N]
        make_onnx_model.py --list
 Writes OUTDIR/model.onnx, OUTDIR/x0.npy (x1.npy, ...: one per graph input
-that is not an initializer, in graph order) and OUTDIR/ref.npy. Weights and
+that is not an initializer, in graph order) and OUTDIR/ref.npy (ref1.npy,
+...: one per graph output, in order). Weights and
 inputs are fresh random values every run unless --seed is given; the seed is
 printed to stderr so that a failure can be replayed. --all writes every case
 to OUTDIR/CASE (one process instead of one per case, which is what makes the
@@ -342,6 +343,21 @@ def shape_chain_reshape(rng, opset):
     return Case(b, [b.node("Reshape", [x, shape])])
 
 
+def shape_arithmetic(rng):
+    """Integer arithmetic on a constant shape, as PyTorch exports
+    x.view(n, c * h * w // 2, -1) / sqrt(x.size(-1)): Gather (negative
+    index too), int64 Mul and Div, Cast of a shape value to float."""
+    b = ModelBuilder(rng, 13)
+    x = b.input(In(2, 3, 4, 5))
+    shape = b.node("Shape", [x])
+    dims = [b.node("Gather", [shape, C(axis)], axis=0) for axis in (0, 1, 2, -1)]
+    volume = b.node("Mul", [b.node("Mul", [dims[1], dims[2]]), dims[3]])
+    half = b.node("Div", [volume, C(2)])
+    target = b.node("Concat", [unsqueeze0(b, dims[0]), unsqueeze0(b, half), C([-1])], axis=0)
+    scale = b.node("Sqrt", [b.node("Cast", [dims[3]], to=TensorProto.FLOAT)])
+    return Case(b, [b.node("Div", [b.node("Reshape", [x, target]), scale])])
+
+
 def constant_nodes(rng):
     """Constant nodes (tensor, value_float, int64 shape) feeding compute ops."""
     b = ModelBuilder(rng, 13)
@@ -360,6 +376,44 @@ def cast_roundtrip(rng):
     x = b.input(In(3, 5, scale=10.0))
     as_int = b.node("Cast", [x], to=TensorProto.INT32)
     return Case(b, [b.node("Cast", [as_int], to=TensorProto.FLOAT)])
+
+
+def shared_weight(rng):
+    """One initializer feeding two MatMuls (tied weights)."""
+    b = ModelBuilder(rng, 13)
+    w = b.weight(8, 8, kind="normal", scale=8 ** -0.5)
+    hidden = b.node("Relu", [b.node("MatMul", [b.input(In(3, 8)), w])])
+    return Case(b, [b.node("MatMul", [hidden, w])])
+
+
+def two_outputs(rng):
+    """Graph outputs in an order other than the nodes': the function results
+    follow the graph outputs."""
+    b = ModelBuilder(rng, 13)
+    x = b.input(In(2, 5))
+    first_computed = b.node("Relu", [x])
+    second_computed = b.node("Sigmoid", [b.node("Mul", [first_computed, W(5)])])
+    return Case(b, [second_computed, first_computed])
+
+
+def resize_nearest_pytorch_export(rng):
+    """F.interpolate(x, scale_factor=2) as PyTorch exports it: the scales
+    come from a Constant node."""
+    b = ModelBuilder(rng, 13)
+    x = b.input(In(1, 3, 4, 5))
+    scales = b.node("Constant", [], value=numpy_helper.from_array(
+        np.array([1, 1, 2, 2], np.float32), "scales"))
+    return Case(b, [b.node("Resize", [x, "", scales], **nearest("asymmetric", "floor"))])
+
+
+def resize_sizes_from_shape_chain(rng):
+    """F.interpolate(x, size=(7, 9), mode='bilinear') as PyTorch exports it:
+    sizes = Concat(Slice(Shape(x), 0, 2), [7, 9])."""
+    b = ModelBuilder(rng, 13)
+    x = b.input(In(1, 2, 4, 5))
+    batch_and_channels = b.node("Slice", [b.node("Shape", [x]), C([0]), C([2]), C([0])])
+    sizes = b.node("Concat", [batch_and_channels, C([7, 9])], axis=0)
+    return Case(b, [b.node("Resize", [x, "", "", sizes], **linear("pytorch_half_pixel"))])
 
 
 def conv_bn_relu(b, x, channels_in, channels_out, **conv_attrs):
@@ -469,8 +523,13 @@ def resize_unet(rng):
 MULTI_NODE_CASES = {
     "shape_chain_reshape_opset11": lambda rng: shape_chain_reshape(rng, 11),
     "shape_chain_reshape_opset13": lambda rng: shape_chain_reshape(rng, 13),
+    "shape_arithmetic": shape_arithmetic,
     "constant_nodes": constant_nodes,
     "cast_roundtrip": cast_roundtrip,
+    "shared_weight": shared_weight,
+    "two_outputs": two_outputs,
+    "resize_nearest_pytorch_export": resize_nearest_pytorch_export,
+    "resize_sizes_from_shape_chain": resize_sizes_from_shape_chain,
     "initializers_as_inputs": initializers_as_inputs,
     "dynamic_batch": dynamic_batch,
     "unsupported_lstm": unsupported_lstm,
@@ -500,8 +559,10 @@ def write_case(name, outdir, seed):
     feeds = case.builder.feeds
     for index, (_, array) in enumerate(feeds):
         np.save(os.path.join(outdir, "x%d.npy" % index), array)
-    reference = run_model(model, dict(feeds))[0]
-    np.save(os.path.join(outdir, "ref.npy"), reference.astype(np.float64))
+    # ref.npy is output 0 (the one quant-eval writes); ref1.npy... the rest.
+    for index, output in enumerate(run_model(model, dict(feeds))):
+        name = "ref.npy" if index == 0 else "ref%d.npy" % index
+        np.save(os.path.join(outdir, name), output.astype(np.float64))
 
 
 def main():

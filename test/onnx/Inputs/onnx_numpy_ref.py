@@ -409,6 +409,13 @@ def op_constant(node, attrs, inputs, opset):
     raise UnsupportedOp("Constant without a value")
 
 
+def divide(a, b):
+    """ONNX Div; on integers (shape arithmetic) it truncates toward zero."""
+    if a.dtype.kind == "i" and b.dtype.kind == "i":
+        return np.trunc(a / b).astype(np.int64)
+    return a / b
+
+
 def elementwise(fn):
     return lambda node, attrs, inputs, opset: fn(*inputs)
 
@@ -422,7 +429,7 @@ OPS = {
     "Add": elementwise(np.add),
     "Sub": elementwise(np.subtract),
     "Mul": elementwise(np.multiply),
-    "Div": elementwise(np.divide),
+    "Div": elementwise(divide),
     "Pow": elementwise(np.power),
     "Sqrt": elementwise(np.sqrt),
     "Relu": elementwise(lambda x: np.maximum(x, 0.0)),
