@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """Writes one ONNX test model for quant's importer, random inputs for it and
-the float64 numpy reference of its first output.
+the float64 numpy reference of its outputs (onnx_numpy_ref.py).
 
 usage: make_onnx_model.py CASE OUTDIR [--seed N]
        make_onnx_model.py --all OUTDIR [--seed N]
        make_onnx_model.py --list
 Writes OUTDIR/model.onnx, OUTDIR/x0.npy (x1.npy, ...: one per graph input
 that is not an initializer, in graph order) and OUTDIR/ref.npy (ref1.npy,
-...: one per graph output, in order). Weights and
-inputs are fresh random values every run unless --seed is given; the seed is
-printed to stderr so that a failure can be replayed. --all writes every case
-to OUTDIR/CASE (one process instead of one per case, which is what makes the
-lit test fast) and prints each case's own seed. Cases that exist only for
+...: one per further graph output, in order). Weights and inputs are fresh
+random values every run unless --seed is given; the seed is printed to
+stderr so that a failure can be replayed. --all writes every case to
+OUTDIR/CASE (one process instead of one per case, which is what makes the
+lit tests fast) and prints each case's own seed. Cases that exist only for
 the error tests (an unsupported op) get no inputs and no reference.
 """
 import argparse
@@ -102,16 +102,16 @@ class ModelBuilder:
             return self.constant(random_values(self.rng, operand), name)
         return self.input(operand)
 
-    def node(self, op_type, operands, num_outputs=1, **attrs):
-        """Adds a node; operands are In/W/C/None or names of existing values.
-        Returns the output name (or the list of names)."""
+    def node(self, op_type, operands, **attrs):
+        """Adds a node with one output; operands are In/W/C/None or names of
+        existing values. Returns the output's name."""
         index = self.op_counts.get(op_type, 0)
         self.op_counts[op_type] = index + 1
         name = "%s_%d" % (op_type.lower(), index)
         inputs = [self.operand(o, "%s.w%d" % (name, i)) for i, o in enumerate(operands)]
-        outputs = ["%s.y%d" % (name, i) for i in range(num_outputs)]
-        self.nodes.append(helper.make_node(op_type, inputs, outputs, name=name, **attrs))
-        return outputs[0] if num_outputs == 1 else outputs
+        output = "%s.y0" % name
+        self.nodes.append(helper.make_node(op_type, inputs, [output], name=name, **attrs))
+        return output
 
     def weight(self, *shape, kind="fan_in", scale=1.0):
         """A named random initializer, for values shared by several nodes."""
@@ -252,8 +252,8 @@ SINGLE_OP_CASES = {
     "sub_constant_lhs": (13, "Sub", [W(1, 4), In(3, 4)], {}),
     "mul_per_channel": (13, "Mul", [In(2, 3, 4, 4), W(1, 3, 1, 1)], {}),
     "div_broadcast": (13, "Div", [In(2, 3, 4), In(3, 1, kind="nonzero")], {}),
-    "pow_constant_exponent": (13, "Pow", [In(3, 4, kind="positive"), C([-1.0, 0.5, 2.0, 1.5], np.float32)],
-                              {}),
+    "pow_constant_exponent": (13, "Pow", [In(3, 4, kind="positive"),
+                                          C([-1.0, 0.5, 2.0, 1.5], np.float32)], {}),
     # x ** 2.0 is defined for negative x (PyTorch exports x.pow(2) like this).
     "pow_square_negative_base": (13, "Pow", [In(3, 5), C(2.0, np.float32)], {}),
     "sqrt": (13, "Sqrt", [In(3, 7, kind="positive")], {}),
@@ -273,8 +273,9 @@ SINGLE_OP_CASES = {
     "reducemean_keepdims": (13, "ReduceMean", [In(2, 3, 4, 5)], dict(axes=[2, 3])),
     "reducemean_negative_axes": (13, "ReduceMean", [In(2, 3, 4)], dict(axes=[-1, 0], keepdims=0)),
     "reducemean_all_axes": (11, "ReduceMean", [In(2, 3, 4)], {}),
-    # Resize: nearest (every nearest_mode, ties included: the scales are
-    # powers of two so that every coordinate is exact) and linear.
+    # Resize: nearest, every nearest_mode, with ties (x.5 coordinates) where
+    # the scales are powers of two, which keeps every coordinate exact in
+    # float32; and linear, every coordinate_transformation_mode.
     "resize_nearest_asymmetric_floor": resize_case(
         11, (1, 2, 3, 4), nearest("asymmetric", "floor"), scales=[1, 1, 2, 2]),
     "resize_nearest_asymmetric_prefer_floor": resize_case(
