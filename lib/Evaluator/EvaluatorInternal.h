@@ -11,6 +11,7 @@
 #ifndef QUANT_LIB_EVALUATOR_EVALUATORINTERNAL_H
 #define QUANT_LIB_EVALUATOR_EVALUATORINTERNAL_H
 
+#include "quant/Dialect/QNN/IR/QNN.h"
 #include "quant/Evaluator/Evaluator.h"
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
@@ -173,6 +174,42 @@ private:
 };
 
 //===----------------------------------------------------------------------===//
+// Shared by the qnn op families (QuantOps.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The value of `operand` among `op`'s operands, or null when absent.
+const EvalTensor *operandValue(Operation *op, Operands operands,
+                               Value operand);
+
+/// The activation operand in float64: float as is, static !quant.uniform
+/// dequantized from its type, integer storage with per-token `tokenScales`.
+FailureOr<EvalTensor> dequantizeActivation(Operation *op, Value input,
+                                           const EvalTensor &values,
+                                           const EvalTensor *tokenScales);
+
+/// Where the reduction (K or C) and output-channel (N or F) indices of a
+/// weight element live.
+struct WeightLayout {
+  int64_t reductionAxis;
+  int64_t outputAxis;
+};
+
+/// The weight in float64, integer storage dequantized group-wise along the
+/// reduction axis.
+FailureOr<EvalTensor> dequantizeWeight(Operation *op, Value weight,
+                                       const EvalTensor &values,
+                                       const EvalTensor *scales,
+                                       const EvalTensor *zeroPoints,
+                                       WeightLayout layout);
+
+/// Bias along `channelAxis`, the activation, then requantization when the
+/// op's first result type is `!quant.uniform`.
+FailureOr<EvalTensor> finishEpilogue(Operation *op, EvalTensor accumulator,
+                                     const EvalTensor *bias,
+                                     int64_t channelAxis,
+                                     Activation activation);
+
+//===----------------------------------------------------------------------===//
 // Op families. Each returns the op's results or emits an error.
 //===----------------------------------------------------------------------===//
 
@@ -190,6 +227,9 @@ FailureOr<Results> evaluateTensorOp(Operation *op, Operands operands,
 
 /// qnn ops and upstream quant casts.
 FailureOr<Results> evaluateQuantOp(Operation *op, Operands operands);
+
+/// qnn.pillar_conv (PillarOps.cpp).
+FailureOr<Results> evaluatePillarConv(PillarConvOp op, Operands operands);
 
 /// The tosa subset listed in Evaluator.h.
 FailureOr<Results> evaluateTosaOp(Operation *op, Operands operands);

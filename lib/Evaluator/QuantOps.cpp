@@ -30,17 +30,6 @@ using namespace mlir::qnn::evaluator;
 
 namespace {
 
-/// The value of `operand` among `op`'s operands, or null when absent.
-const EvalTensor *operandValue(Operation *op, Operands operands,
-                               Value operand) {
-  if (!operand)
-    return nullptr;
-  for (auto [index, candidate] : llvm::enumerate(op->getOperands()))
-    if (candidate == operand)
-      return operands[index];
-  return nullptr;
-}
-
 //===----------------------------------------------------------------------===//
 // Static !quant.uniform grids
 //===----------------------------------------------------------------------===//
@@ -242,15 +231,45 @@ FailureOr<EvalTensor> dequantizePerToken(Operation *op, const EvalTensor &input,
   return result;
 }
 
+double applyActivation(Activation activation, double x) {
+  switch (activation) {
+  case Activation::none:
+    return x;
+  case Activation::relu:
+    return std::max(x, 0.0);
+  case Activation::relu6:
+    return std::min(std::max(x, 0.0), 6.0);
+  case Activation::gelu:
+    return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+  case Activation::silu:
+    return x / (1.0 + std::exp(-x));
+  }
+  return x;
+}
+
+} // namespace
+
 //===----------------------------------------------------------------------===//
-// Shared pieces of matmul and conv2d
+// Shared with PillarOps.cpp (declared in EvaluatorInternal.h)
 //===----------------------------------------------------------------------===//
+
+/// The value of `operand` among `op`'s operands, or null when absent.
+const EvalTensor *evaluator::operandValue(Operation *op, Operands operands,
+                                          Value operand) {
+  if (!operand)
+    return nullptr;
+  for (auto [index, candidate] : llvm::enumerate(op->getOperands()))
+    if (candidate == operand)
+      return operands[index];
+  return nullptr;
+}
 
 /// The activation operand in float64: float as is, static !quant.uniform
 /// dequantized from its type, integer storage with per-token `tokenScales`.
-FailureOr<EvalTensor> dequantizeActivation(Operation *op, Value input,
-                                           const EvalTensor &values,
-                                           const EvalTensor *tokenScales) {
+FailureOr<EvalTensor>
+evaluator::dequantizeActivation(Operation *op, Value input,
+                                const EvalTensor &values,
+                                const EvalTensor *tokenScales) {
   Type elementType = elementTypeOf(input);
   if (isa<FloatType>(elementType))
     return values;
@@ -264,22 +283,15 @@ FailureOr<EvalTensor> dequantizeActivation(Operation *op, Value input,
   return emitUnsupported(op) << "activation element type " << elementType;
 }
 
-/// Where the reduction (K or C) and output-channel (N or F) indices of a
-/// weight element live.
-struct WeightLayout {
-  int64_t reductionAxis;
-  int64_t outputAxis;
-};
-
 /// The weight in float64. Integer storage is dequantized group-wise:
 /// w = (q - zero_point[g, n]) · scale[g, n] with g = k / (K / G); the
 /// storage is read unsigned when zero points are given (asymmetric) and
 /// signed otherwise.
-FailureOr<EvalTensor> dequantizeWeight(Operation *op, Value weight,
-                                       const EvalTensor &values,
-                                       const EvalTensor *scales,
-                                       const EvalTensor *zeroPoints,
-                                       WeightLayout layout) {
+FailureOr<EvalTensor> evaluator::dequantizeWeight(Operation *op, Value weight,
+                                                  const EvalTensor &values,
+                                                  const EvalTensor *scales,
+                                                  const EvalTensor *zeroPoints,
+                                                  WeightLayout layout) {
   Type elementType = elementTypeOf(weight);
   if (isa<FloatType>(elementType))
     return values;
@@ -314,28 +326,13 @@ FailureOr<EvalTensor> dequantizeWeight(Operation *op, Value weight,
   return result;
 }
 
-double applyActivation(Activation activation, double x) {
-  switch (activation) {
-  case Activation::none:
-    return x;
-  case Activation::relu:
-    return std::max(x, 0.0);
-  case Activation::relu6:
-    return std::min(std::max(x, 0.0), 6.0);
-  case Activation::gelu:
-    return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
-  case Activation::silu:
-    return x / (1.0 + std::exp(-x));
-  }
-  return x;
-}
-
 /// Bias along `channelAxis`, the activation, then requantization when the
 /// result type is `!quant.uniform`.
-FailureOr<EvalTensor> finishEpilogue(Operation *op, EvalTensor accumulator,
-                                     const EvalTensor *bias,
-                                     int64_t channelAxis,
-                                     Activation activation) {
+FailureOr<EvalTensor> evaluator::finishEpilogue(Operation *op,
+                                                EvalTensor accumulator,
+                                                const EvalTensor *bias,
+                                                int64_t channelAxis,
+                                                Activation activation) {
   int64_t channels = accumulator.shape[channelAxis];
   int64_t stride = rowMajorStrides(accumulator.shape)[channelAxis];
   if (bias && bias->numElements() != channels)
@@ -353,6 +350,8 @@ FailureOr<EvalTensor> finishEpilogue(Operation *op, EvalTensor accumulator,
     return quantizeStatic(op, accumulator, resultType);
   return accumulator;
 }
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // qnn ops
@@ -643,6 +642,9 @@ FailureOr<Results> evaluator::evaluateQuantOp(Operation *op,
       })
       .Case([&](MatmulOp matmul) { return evaluateMatmul(matmul, operands); })
       .Case([&](Conv2DOp conv) { return evaluateConv2D(conv, operands); })
+      .Case([&](PillarConvOp pillar) {
+        return evaluatePillarConv(pillar, operands);
+      })
       .Case([&](mlir::quant::QuantizeCastOp cast) -> Result {
         return wrap(
             quantizeStatic(op, *operands[0], elementTypeOf(cast.getResult())));

@@ -38,9 +38,10 @@ static cl::list<std::string>
     inputPaths("input", cl::desc("input .npy, one per function argument, in "
                                  "order"),
                cl::value_desc("file.npy"));
-static cl::opt<std::string> outputPath("output",
-                                       cl::desc("write the first result here"),
-                                       cl::value_desc("file.npy"));
+static cl::list<std::string>
+    outputPaths("output",
+                cl::desc("write results here, one per --output, in order"),
+                cl::value_desc("file.npy"));
 static cl::opt<std::string>
     referencePath("reference",
                   cl::desc("compare the first result with this .npy and "
@@ -144,16 +145,18 @@ int main(int argc, char **argv) {
     return 1;
   if (results->empty())
     return fail("@" + func.getName() + " returns nothing");
-  const qnn::EvalTensor &result = results->front();
-
-  if (!outputPath.empty()) {
+  if (outputPaths.size() > results->size())
+    return fail("@" + func.getName() + " returns " + Twine(results->size()) +
+                " values, " + Twine(outputPaths.size()) + " --output given");
+  for (auto [path, value] : llvm::zip_first(outputPaths, *results)) {
     auto array = ::quant::NpyArray::fromDoubles(
         ::quant::NpyType::F64,
-        std::vector<int64_t>(result.shape.begin(), result.shape.end()),
-        result.data);
-    if (!::quant::writeNpyFile(outputPath, array, error))
+        std::vector<int64_t>(value.shape.begin(), value.shape.end()),
+        value.data);
+    if (!::quant::writeNpyFile(path, array, error))
       return fail(error);
   }
+  const qnn::EvalTensor &result = results->front();
   if (printWeights)
     llvm::outs() << llvm::format("weights: %.4f MiB\n",
                                  weightBytes(*module) / (1024.0 * 1024.0));

@@ -23,10 +23,10 @@
 //    minimum, reciprocal, rsqrt, exp, log, tanh, sigmoid, erf, abs, negate,
 //    clamp, identity, cast, reduce_sum, reduce_max, reshape, transpose,
 //    matmul;
-//  * qnn: hadamard, rotate, scale, quantize, dequantize, matmul, conv2d;
-//    quant: qcast, dcast, scast.
-// Anything else (qnn.pillar_conv included) fails with "'op' op cannot be
-// evaluated: ..." at the op.
+//  * qnn: hadamard, rotate, scale, quantize, dequantize, matmul, conv2d,
+//    pillar_conv (duplicate or out-of-grid coordinates are errors at the
+//    op); quant: qcast, dcast, scast.
+// Anything else fails with "'op' op cannot be evaluated: ..." at the op.
 //
 // Numeric conventions:
 //  * Float arithmetic is float64 whatever the element type; values are

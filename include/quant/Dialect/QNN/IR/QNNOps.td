@@ -275,18 +275,36 @@ def QNN_PillarConvOp : QNN_Op<"pillar_conv", [Pure, AttrSizedOperandSegments]> {
   let description = [{
     `features` (`[N, C_in]`) live at the active sites `coords` (`[N, 3]`,
     i32 `(batch, y, x)`) of a `grid = [H, W]` bird's-eye-view grid. The
-    weight has shape `[KH, KW, C_in, C_out]` with an odd square kernel.
+    weight has shape `[KH, KW, C_in, C_out]` with an odd square kernel
+    (radius `r = KH / 2`).
 
     * `submanifold`: outputs only at the active sites (SubM-Conv).
     * `selective_dilation`: pillars whose importance (the L2 norm of their
       features, or the `importance` operand) is at least `threshold`, or
       that rank in the top `topk_ratio` fraction, also produce outputs at
-      every site of their kernel neighbourhood (SD-Conv).
+      every in-grid site of their kernel neighbourhood (SD-Conv). The top
+      fraction is `k = round-half-up(topk_ratio · N)` pillars, at least
+      one; ties go to the lower pillar index and NaN importance ranks last
+      (and never passes a threshold).
 
-    With `stride = 2` the output coordinates are the candidate coordinates
-    divided by two, deduplicated. Results are the output features `[M,
-    C_out]` and coordinates `[M, 3]`. Weight quantization follows
-    `qnn.matmul` with `C_in` as the reduction dimension.
+    Output sites, in this order (deterministic, built in linear time):
+    1. the candidates: the active sites in input order; with
+       `selective_dilation`, followed by each important pillar's new
+       neighbourhood sites (pillars in input order, window in raster order,
+       sites already present skipped);
+    2. `stride = 1`: the candidates; `stride = 2`: `(batch, y / 2, x / 2)`
+       of each candidate, first occurrences only, on a `[⌈H/2⌉, ⌈W/2⌉]`
+       grid.
+    A stride-1 submanifold conv thus keeps its input's row order. Output
+    site `(b, oy, ox)` is `bias + Σ_{ky,kx} features[b, s·oy + ky − r,
+    s·ox + kx − r] · W[ky, kx]` over the active input sites: a dense
+    convolution (padding `r`, stride `s`) of the scattered pseudo-image,
+    read at the output sites.
+
+    Results are the output features `[M, C_out]` and coordinates `[M, 3]`.
+    Coordinates outside the grid, a negative batch, or two pillars at the
+    same site are errors. Weight quantization follows `qnn.matmul` with
+    `C_in` as the reduction dimension.
 
     ```mlir
     %f, %c = qnn.pillar_conv %feat, %coords, %w bias(%b : tensor<64xf32>)
