@@ -711,7 +711,20 @@ int Driver::main(int argc, char **argv) {
     if (!reference)
       continue;
     // Checked after the run: the output tensor's shape is the one to match.
-    if (formatType(reference) != formatType(outputTensors[i].get()))
+    // A float reference of another width (numpy's float64) compares too.
+    qr_tensor *output = outputTensors[i].get();
+    auto isFloat = [](qr_dtype dtype) {
+      return dtype == QR_F16 || dtype == QR_F32 || dtype == QR_F64;
+    };
+    bool sameShape =
+        qr_tensor_rank(reference) == qr_tensor_rank(output) &&
+        std::equal(qr_tensor_shape(output),
+                   qr_tensor_shape(output) + qr_tensor_rank(output),
+                   qr_tensor_shape(reference));
+    bool comparableTypes =
+        qr_tensor_dtype(reference) == qr_tensor_dtype(output) ||
+        (isFloat(qr_tensor_dtype(reference)) && isFloat(qr_tensor_dtype(output)));
+    if (!sameShape || !comparableTypes)
       return error(kExitFailure,
                    "--compare: output '" + outputs[i].name + "' is " +
                        formatType(outputTensors[i].get()) + ", but '" +

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "quant/Calibration/Passes.h"
 #include "quant/Conversion/Passes.h"
 #include "quant/Dialect/QNN/IR/QNN.h"
 #include "quant/Dialect/QNN/Transforms/BufferizableOpInterfaceImpl.h"
@@ -22,6 +23,7 @@ int main(int argc, char **argv) {
   mlir::qnn::registerQNNPipeline();
   mlir::qnn::registerQNNConversionPasses();
   mlir::qnn::registerLowerToCPUPipeline();
+  mlir::qnn::registerCalibratePass();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

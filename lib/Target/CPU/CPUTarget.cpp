@@ -352,6 +352,11 @@ void registerArtifact(llvm::StringRef flag, llvm::StringRef description,
 
 } // namespace
 
+LogicalResult qnn::compileToSharedLibrary(Operation *module,
+                                          llvm::raw_ostream &output) {
+  return translate(module, output, Artifact::SharedLibrary);
+}
+
 void qnn::registerCPUTargetTranslations() {
   registerArtifact("mlir-to-llvmir",
                    "llvm dialect to optimised LLVM IR for the target, with "

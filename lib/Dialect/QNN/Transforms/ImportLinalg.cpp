@@ -61,6 +61,12 @@ Value addAccumulator(PatternRewriter &rewriter, Location loc, Value result,
   return arith::AddFOp::create(rewriter, loc, result, init);
 }
 
+/// Keeps --qnn-calibrate's statistics of the input on the raised op.
+void copyCalibStats(Operation *from, Operation *to) {
+  if (Attribute stats = from->getAttr(QNNDialect::getCalibStatsAttrName()))
+    to->setAttr(QNNDialect::getCalibStatsAttrName(), stats);
+}
+
 /// linalg.matmul / linalg.batch_matmul with a constant rhs.
 template <typename LinalgMatmul>
 struct RaiseLinalgMatmul : OpRewritePattern<LinalgMatmul> {
@@ -76,8 +82,10 @@ struct RaiseLinalgMatmul : OpRewritePattern<LinalgMatmul> {
       return rewriter.notifyMatchFailure(op, "weight is not a constant");
     if (!haveOneFloatElementType({input, weight, init}))
       return rewriter.notifyMatchFailure(op, "not a float matmul");
-    Value result = MatmulOp::create(rewriter, op.getLoc(), input, weight);
-    rewriter.replaceOp(op, addAccumulator(rewriter, op.getLoc(), result, init));
+    auto matmul = MatmulOp::create(rewriter, op.getLoc(), input, weight);
+    copyCalibStats(op, matmul);
+    rewriter.replaceOp(
+        op, addAccumulator(rewriter, op.getLoc(), matmul.getResult(), init));
     return success();
   }
 };
@@ -127,12 +135,14 @@ struct RaiseLinalgConv : OpRewritePattern<LinalgConv> {
     SmallVector<int64_t> padding =
         absorbZeroPadding(input, nchw ? 2 : 1, nchw ? 3 : 2, source);
     Location loc = op.getLoc();
-    Value result = Conv2DOp::create(
+    auto conv = Conv2DOp::create(
         rewriter, loc, op.getResultTypes()[0], source, filter,
         /*scales=*/Value(), /*zero_points=*/Value(), /*bias=*/Value(),
         layout, toVector(op.getStrides()), toVector(op.getDilations()),
         padding, Activation::none);
-    rewriter.replaceOp(op, addAccumulator(rewriter, loc, result, init));
+    copyCalibStats(op, conv);
+    rewriter.replaceOp(op,
+                       addAccumulator(rewriter, loc, conv.getResult(), init));
     return success();
   }
 };
