@@ -975,6 +975,7 @@ void onnx_import::addNeuralNetConverters(ConverterTable &table) {
   table["BatchNormalization"] = convertBatchNormalization;
   table["LayerNormalization"] = convertLayerNormalization;
   table["Softmax"] = convertSoftmax;
+  table["Resize"] = convertResize;
   table["ReduceMean"] = convertReduce<ReductionKind::Sum, true, 18>;
   table["ReduceSum"] = convertReduce<ReductionKind::Sum, false, 13>;
   table["ReduceMax"] = convertReduce<ReductionKind::Max, false, 18>;
