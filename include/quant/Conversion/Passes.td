@@ -14,6 +14,8 @@ def QNNLowerToUKernels : Pass<"qnn-lower-to-ukernels", "ModuleOp"> {
     integer weights are packed at compile time (`qr_uk_pack_weights`, the
     layout of include/quant/Runtime/UKernels.h) into constant blobs;
     `qnn.matmul`, `qnn.conv2d` (through an im2col `linalg.generic`),
+    `qnn.pillar_conv` (a rulebook call, then the conv call on as many rows
+    as the rulebook returned),
     `qnn.rotate`, `qnn.hadamard`, per-token `qnn.quantize` and f32
     `linalg.matmul` / `linalg.batch_matmul` become `qnn.ukernel` calls;
     static quantize / dequantize, `qnn.scale`, per-token dequantize and
@@ -22,9 +24,28 @@ def QNNLowerToUKernels : Pass<"qnn-lower-to-ukernels", "ModuleOp"> {
     arithmetic (float64 where it decides a rounding).
   }];
   let dependentDialects = [
+    "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
     "::mlir::LLVM::LLVMDialect", "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect", "::mlir::qnn::QNNDialect"
+  ];
+}
+
+def QNNBoundDynamicResults : Pass<"qnn-bound-dynamic-results", "ModuleOp"> {
+  let summary = "Give a model's dynamic-row results static shapes";
+  let description = [{
+    Runs on tensors, before bufferization. Each result of a public function
+    whose leading dimension is dynamic (e.g. the active sites of a strided
+    or dilating `qnn.pillar_conv`) is returned zero-padded to a static upper
+    bound of its rows, computed by the value-bounds analysis, and followed
+    by a new `tensor<i64>` result holding the actual row count. The model
+    ABI keeps static shapes: a caller reads the count, then that many rows.
+    Results with other dynamic dimensions, or without a static bound, are
+    errors.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
   ];
 }
 

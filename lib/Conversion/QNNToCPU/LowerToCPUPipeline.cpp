@@ -32,6 +32,7 @@ std::string pipelineText(const LowerToCPUOptions &options) {
   return llvm::formatv(
       "qnn-lower-to-ukernels,"
       "canonicalize,"
+      "qnn-bound-dynamic-results,"
       "one-shot-bufferize{{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
       "buffer-results-to-out-params{{add-result-attr hoist-static-allocs "

@@ -10,12 +10,16 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "IntegerWeights.h"
+#include "LowerPillarConv.h"
+
 #include "quant/Conversion/Passes.h"
 #include "quant/Dialect/QNN/IR/QNN.h"
 #include "quant/Dialect/QNN/Transforms/ConstantUtils.h"
 #include "quant/Runtime/UKernels.h"
 #include "quant/Support/Hadamard.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -468,106 +472,6 @@ struct IntegerActivation {
   int64_t zeroPoint = 0;
 };
 
-/// Integer weights [K, N] as codes, scales and zero points, ready to pack.
-struct IntegerWeights {
-  int64_t rows = 0, cols = 0, groups = 1;
-  unsigned bits = 8;
-  std::vector<uint8_t> codes;    // [K][N]
-  std::vector<float> scales;     // [G][N]
-  std::vector<int32_t> zeroPoints; // [G][N]
-
-  /// The columns `columns` at `newBits`: codes and zero points are
-  /// re-biased when signed storage moves to a narrower width.
-  IntegerWeights selectColumns(ArrayRef<int64_t> columns, unsigned newBits,
-                               bool isSigned) const {
-    IntegerWeights part;
-    part.rows = rows;
-    part.cols = columns.size();
-    part.groups = groups;
-    part.bits = newBits;
-    int32_t shift = isSigned ? (1 << (bits - 1)) - (1 << (newBits - 1)) : 0;
-    for (int64_t k = 0; k < rows; ++k)
-      for (int64_t n : columns)
-        part.codes.push_back(codes[k * cols + n] - shift);
-    for (int64_t g = 0; g < groups; ++g)
-      for (int64_t n : columns) {
-        part.scales.push_back(scales[g * cols + n]);
-        part.zeroPoints.push_back(zeroPoints[g * cols + n] - shift);
-      }
-    return part;
-  }
-};
-
-/// Reads integer weights `weight` [.., K, N]-shaped through `index(k, n)`
-/// (the flat position of element (k, n) in the constant) with [G, N]
-/// scales and optional zero points.
-FailureOr<IntegerWeights>
-readIntegerWeights(Operation *op, Value weight, Value scales,
-                   Value zeroPoints, int64_t rows, int64_t cols,
-                   function_ref<int64_t(int64_t, int64_t)> index) {
-  IntegerWeights result;
-  result.rows = rows;
-  result.cols = cols;
-  result.bits = getElementTypeOrSelf(weight.getType()).getIntOrFloatBitWidth();
-  std::optional<std::vector<int64_t>> values = getConstantIntegerValues(weight);
-  std::optional<std::vector<double>> scaleValues =
-      scales ? getConstantFloatValues(scales) : std::nullopt;
-  std::optional<std::vector<int64_t>> zeroValues =
-      zeroPoints ? getConstantIntegerValues(zeroPoints) : std::nullopt;
-  if (!values || !scaleValues || (zeroPoints && !zeroValues))
-    return failure(); // reported by checkLowerable
-  result.groups = static_cast<int64_t>(scaleValues->size()) / cols;
-  uint64_t mask = (uint64_t(1) << result.bits) - 1;
-  int32_t bias = zeroValues ? 0 : 1 << (result.bits - 1);
-  auto code = [&](int64_t raw) -> int64_t {
-    if (zeroValues)
-      return static_cast<int64_t>(static_cast<uint64_t>(raw) & mask);
-    // Signed storage: sign-extend from the storage width, then bias.
-    int64_t shifted = static_cast<int64_t>(static_cast<uint64_t>(raw)
-                                           << (64 - result.bits)) >>
-                      (64 - result.bits);
-    return shifted + bias;
-  };
-  result.codes.resize(rows * cols);
-  for (int64_t k = 0; k < rows; ++k)
-    for (int64_t n = 0; n < cols; ++n)
-      result.codes[k * cols + n] = code((*values)[index(k, n)]);
-  result.scales.assign(scaleValues->begin(), scaleValues->end());
-  result.zeroPoints.resize(result.scales.size(), bias);
-  if (zeroValues)
-    for (size_t i = 0; i < zeroValues->size(); ++i)
-      result.zeroPoints[i] =
-          static_cast<int32_t>(static_cast<uint64_t>((*zeroValues)[i]) & mask);
-  return result;
-}
-
-/// The packed blob of `weights` as an i8 constant.
-FailureOr<Value> packWeights(Emitter &e, Operation *op,
-                             const IntegerWeights &weights) {
-  int64_t groupSize = weights.rows / weights.groups;
-  size_t bytes = qr_uk_packed_weights_bytes(weights.bits, weights.rows,
-                                            weights.cols, groupSize);
-  if (!bytes)
-    return op->emitOpError("cannot pack ")
-           << weights.bits << "-bit weights of shape [" << weights.rows << ", "
-           << weights.cols << "] in groups of " << groupSize;
-  // 64-byte aligned scratch: the packer writes vector-sized records.
-  std::vector<uint64_t> storage((bytes + 7) / 8 + 8);
-  auto *aligned = reinterpret_cast<char *>(
-      (reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t(63));
-  if (qr_uk_pack_weights(weights.bits, weights.rows, weights.cols, groupSize,
-                         weights.codes.data(), weights.scales.data(),
-                         weights.zeroPoints.data(), aligned) != 0)
-    return op->emitOpError("weight codes or zero points do not fit ")
-           << weights.bits << " bits";
-  auto type = RankedTensorType::get({static_cast<int64_t>(bytes)},
-                                    e.builder().getI8Type());
-  auto attr = DenseElementsAttr::getFromRawBuffer(
-      type, ArrayRef<char>(aligned, bytes));
-  return arith::ConstantOp::create(e.builder(), e.location(), type, attr)
-      .getResult();
-}
-
 /// C[M, N] (f32) = A · W for integer activations and packed weights.
 Value integerMatmul(Emitter &e, const IntegerActivation &a, Value packed,
                     int64_t cols) {
@@ -680,7 +584,7 @@ multiplyPackedWeights(Emitter &e, Operation *op, const IntegerWeights &weights,
                       PrecisionSplitAttr split, bool isSigned,
                       function_ref<Value(Value packed, int64_t cols)> multiply) {
   if (!split) {
-    FailureOr<Value> packed = packWeights(e, op, weights);
+    FailureOr<Value> packed = packWeights(e.builder(), e.location(), op, weights);
     if (failed(packed))
       return failure();
     return multiply(*packed, weights.cols);
@@ -697,7 +601,8 @@ multiplyPackedWeights(Emitter &e, Operation *op, const IntegerWeights &weights,
     if (columns.empty())
       continue;
     FailureOr<Value> packed =
-        packWeights(e, op, weights.selectColumns(columns, bits, isSigned));
+        packWeights(e.builder(), e.location(), op,
+                    weights.selectColumns(columns, bits, isSigned));
     if (failed(packed))
       return failure();
     products.push_back(multiply(*packed, columns.size()));
@@ -1216,23 +1121,6 @@ struct LowerFloatMatmul : OpConversionPattern<OpTy> {
 // What the kernels support
 //===----------------------------------------------------------------------===//
 
-/// Integer weights must be constants the compiler can pack, at a width the
-/// kernels unpack.
-LogicalResult checkIntegerWeights(Operation *op, Value weight, Value scales,
-                                  Value zeroPoints) {
-  if (!getConstantIntegerValues(weight) || !scales ||
-      !getConstantFloatValues(scales) ||
-      (zeroPoints && !getConstantIntegerValues(zeroPoints)))
-    return op->emitOpError("needs constant integer weights, scales and zero "
-                           "points to pack them for the CPU");
-  unsigned bits = getElementTypeOrSelf(weight.getType()).getIntOrFloatBitWidth();
-  if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
-    return op->emitOpError("the CPU kernels take 2, 3, 4 and 8-bit weights, "
-                           "not ")
-           << bits;
-  return success();
-}
-
 /// Reports, before any rewriting, every op the CPU lowering cannot handle,
 /// so that each gets one diagnostic naming the reason.
 LogicalResult checkLowerable(Operation *root) {
@@ -1260,6 +1148,9 @@ LogicalResult checkLowerable(Operation *root) {
           failed(checkIntegerWeights(op, conv.getWeight(), conv.getScales(),
                                      conv.getZeroPoints())))
         return failure();
+    } else if (auto pillar = dyn_cast<PillarConvOp>(op)) {
+      if (failed(checkPillarConvLowerable(pillar)))
+        return failure();
     } else if (auto quantize = dyn_cast<QuantizeOp>(op)) {
       Type scaleType =
           quantize.getScales() ? getElementTypeOrSelf(quantize.getScales())
@@ -1286,12 +1177,13 @@ struct QNNLowerToUKernelsPass
       return signalPassFailure();
     RuntimeTypeConverter converter;
     ConversionTarget target(*ctx);
-    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+    target.addLegalDialect<affine::AffineDialect, arith::ArithDialect,
+                           linalg::LinalgDialect,
                            LLVM::LLVMDialect, math::MathDialect,
                            tensor::TensorDialect, func::FuncDialect>();
     target.addLegalOp<UKernelOp>();
     target.addIllegalOp<HadamardOp, RotateOp, ScaleOp, QuantizeOp,
-                        DequantizeOp, MatmulOp, Conv2DOp>();
+                        DequantizeOp, MatmulOp, Conv2DOp, PillarConvOp>();
     target.addDynamicallyLegalOp<linalg::MatmulOp>(
         [](linalg::MatmulOp op) { return !isLowerableFloatMatmul(op); });
     target.addDynamicallyLegalOp<linalg::BatchMatmulOp>(
@@ -1312,6 +1204,7 @@ struct QNNLowerToUKernelsPass
                  LowerDequantize, LowerMatmul, LowerConv2D,
                  LowerFloatMatmul<linalg::MatmulOp>,
                  LowerFloatMatmul<linalg::BatchMatmulOp>>(converter, ctx);
+    populateLowerPillarConvPatterns(converter, patterns);
     // Quantized function arguments and results cross the model boundary
     // as their storage.
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,

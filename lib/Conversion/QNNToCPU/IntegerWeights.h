@@ -1,0 +1,61 @@
+//===- IntegerWeights.h - constant integer weights for the CPU --*- C++ -*-===//
+//
+// Constant integer weights read into the unpacked form of the micro-kernel
+// contract (include/quant/Runtime/UKernels.h) and packed at compile time.
+// Shared by the qnn op lowerings of lib/Conversion/QNNToCPU.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_LIB_CONVERSION_QNNTOCPU_INTEGERWEIGHTS_H
+#define QUANT_LIB_CONVERSION_QNNTOCPU_INTEGERWEIGHTS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Value.h"
+#include "mlir/Support/LLVM.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace mlir {
+namespace qnn {
+
+/// Integer weights [K, N] as codes, scales and zero points, ready to pack.
+struct IntegerWeights {
+  int64_t rows = 0, cols = 0, groups = 1;
+  unsigned bits = 8;
+  std::vector<uint8_t> codes;      // [K][N]
+  std::vector<float> scales;       // [G][N]
+  std::vector<int32_t> zeroPoints; // [G][N]
+
+  /// The columns `columns` at `newBits`: codes and zero points are
+  /// re-biased when signed storage moves to a narrower width.
+  IntegerWeights selectColumns(ArrayRef<int64_t> columns, unsigned newBits,
+                               bool isSigned) const;
+};
+
+/// Reads integer weights `weight` [.., K, N]-shaped through `index(k, n)`
+/// (the flat position of element (k, n) in the constant) with [G, N]
+/// scales and optional zero points. Fails silently when they are not
+/// constants (checkIntegerWeights reports that).
+FailureOr<IntegerWeights>
+readIntegerWeights(Operation *op, Value weight, Value scales, Value zeroPoints,
+                   int64_t rows, int64_t cols,
+                   function_ref<int64_t(int64_t, int64_t)> index);
+
+/// The packed blob of `weights` (qr_uk_pack_weights), or an error on `op`.
+FailureOr<std::vector<char>> packWeightBytes(Operation *op,
+                                             const IntegerWeights &weights);
+
+/// The packed blob of `weights` as an i8 constant.
+FailureOr<Value> packWeights(OpBuilder &b, Location loc, Operation *op,
+                             const IntegerWeights &weights);
+
+/// Integer weights must be constants the compiler can pack, at a width the
+/// kernels unpack.
+LogicalResult checkIntegerWeights(Operation *op, Value weight, Value scales,
+                                  Value zeroPoints);
+
+} // namespace qnn
+} // namespace mlir
+
+#endif // QUANT_LIB_CONVERSION_QNNTOCPU_INTEGERWEIGHTS_H

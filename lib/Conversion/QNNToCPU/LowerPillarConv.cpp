@@ -1,0 +1,297 @@
+//===- LowerPillarConv.cpp - qnn.pillar_conv to micro-kernels -------------===//
+//
+// A pillar conv becomes two kernel calls of include/quant/Runtime/UKernels.h:
+// qr_uk_pillar_rulebook writes the output sites and the neighbour map into
+// buffers of a capacity known before the call (N, or N·k·k with selective
+// dilation) and returns the row count M; the conv kernel then fills a
+// [M, C_out] tensor allocated after it. M flows through an affine.min with
+// the capacity, so the value-bounds analysis (and --qnn-bound-dynamic-
+// results at the model boundary) can bound every dynamic size statically.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LowerPillarConv.h"
+#include "IntegerWeights.h"
+
+#include "quant/Dialect/QNN/IR/QNN.h"
+#include "quant/Dialect/QNN/Transforms/ConstantUtils.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace mlir::qnn;
+
+namespace {
+
+/// Per-tensor signed 8-bit storage, the only quantized features the int8
+/// kernel reads.
+mlir::quant::UniformQuantizedType getSignedInt8Features(PillarConvOp op) {
+  auto uniform = dyn_cast<mlir::quant::UniformQuantizedType>(
+      getElementTypeOrSelf(op.getFeatures().getType()));
+  if (uniform && uniform.isSigned() &&
+      uniform.getStorageTypeIntegralWidth() == 8)
+    return uniform;
+  return nullptr;
+}
+
+bool hasIntegerWeights(PillarConvOp op) {
+  return isa<IntegerType>(getElementTypeOrSelf(op.getWeight().getType()));
+}
+
+/// Builds the kernel calls of one op.
+class PillarConvEmitter {
+public:
+  PillarConvEmitter(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Value i64(int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 64); }
+  Value i32(int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); }
+  Value f32(double v) {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                          APFloat(static_cast<float>(v)));
+  }
+  Value f64(double v) {
+    return arith::ConstantFloatOp::create(b, loc, b.getF64Type(), APFloat(v));
+  }
+  Value null() {
+    return LLVM::ZeroOp::create(b, loc,
+                                LLVM::LLVMPointerType::get(b.getContext()));
+  }
+  Value toI64(Value index) {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  }
+  /// s0 · factor.
+  Value scaled(Value index, int64_t factor) {
+    AffineExpr s0 = b.getAffineSymbolExpr(0);
+    return affine::AffineApplyOp::create(
+        b, loc, AffineMap::get(0, 1, s0 * factor), ValueRange{index});
+  }
+  /// [rows, cols] with a dynamic row count.
+  Value empty(Value rows, int64_t cols, Type elementType) {
+    return tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{ShapedType::kDynamic, cols}, elementType,
+        ValueRange{rows});
+  }
+  ValueRange ukernel(StringRef name, ValueRange inputs, ValueRange outputs,
+                     ArrayRef<int64_t> positions) {
+    return UKernelOp::create(b, loc, outputs.getTypes(), name, inputs, outputs,
+                             b.getDenseI64ArrayAttr(positions))
+        .getResults();
+  }
+  /// The first `rows` rows of `tensor`.
+  Value leadingRows(Value tensor, Value rows) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes = {rows,
+                                       b.getIndexAttr(type.getDimSize(1))};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    return tensor::ExtractSliceOp::create(b, loc, tensor, offsets, sizes,
+                                          strides);
+  }
+  /// A float vector [N] widened to f64 (the rulebook's importance).
+  Value toF64(Value vector) {
+    auto type = cast<RankedTensorType>(vector.getType());
+    if (type.getElementType().isF64())
+      return vector;
+    SmallVector<Value> sizes;
+    if (type.isDynamicDim(0))
+      sizes.push_back(tensor::DimOp::create(b, loc, vector, 0));
+    Value init =
+        tensor::EmptyOp::create(b, loc, type.getShape(), b.getF64Type(), sizes);
+    AffineMap identity = b.getMultiDimIdentityMap(1);
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), vector, init,
+               ArrayRef<AffineMap>{identity, identity},
+               ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+               [](OpBuilder &nb, Location nl, ValueRange args) {
+                 Value wide =
+                     arith::ExtFOp::create(nb, nl, nb.getF64Type(), args[0]);
+                 linalg::YieldOp::create(nb, nl, wide);
+               })
+        .getResult(0);
+  }
+
+  OpBuilder &b;
+  Location loc;
+};
+
+struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PillarConvOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    PillarConvEmitter e(rewriter, op.getLoc());
+    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+    int64_t kernel = weightType.getDimSize(0), taps = kernel * kernel;
+    int64_t cin = weightType.getDimSize(2), cout = weightType.getDimSize(3);
+    bool dilate = op.getKind() == PillarConvKind::selective_dilation;
+    mlir::quant::UniformQuantizedType int8Features = getSignedInt8Features(op);
+    Value features = adaptor.getFeatures();
+
+    // Rulebook.
+    Value count = tensor::DimOp::create(rewriter, e.loc, features, 0);
+    Value capacity = dilate ? e.scaled(count, taps) : count;
+    Value importance = e.null();
+    if (dilate && adaptor.getImportance()) {
+      importance = e.toF64(adaptor.getImportance());
+    } else if (dilate) {
+      Value norms = tensor::EmptyOp::create(
+          rewriter, e.loc, ArrayRef<int64_t>{ShapedType::kDynamic},
+          rewriter.getF64Type(), ValueRange{count});
+      importance =
+          int8Features
+              ? e.ukernel("qr_uk_pillar_norms_s8",
+                          {e.toI64(count), e.i64(cin), features, e.i64(cin),
+                           e.f64(int8Features.getScale()),
+                           e.i32(int8Features.getZeroPoint())},
+                          norms, {6})[0]
+              : e.ukernel("qr_uk_pillar_norms_f32",
+                          {e.toI64(count), e.i64(cin), features, e.i64(cin)},
+                          norms, {4})[0];
+    }
+    double threshold = 0.0, ratio = 0.0;
+    if (std::optional<APFloat> value = op.getThreshold())
+      threshold = value->convertToDouble();
+    if (std::optional<APFloat> value = op.getTopkRatio())
+      ratio = value->convertToDouble();
+    ArrayRef<int64_t> grid = op.getGrid();
+    ValueRange book = e.ukernel(
+        "qr_uk_pillar_rulebook",
+        {e.toI64(count), adaptor.getCoords(), e.i64(grid[0]), e.i64(grid[1]),
+         e.i64(kernel), e.i64(op.getStride()), e.i32(dilate), importance,
+         e.f64(threshold), e.f64(ratio), e.toI64(capacity)},
+        {e.empty(capacity, 3, rewriter.getI32Type()),
+         e.empty(capacity, taps, rewriter.getI32Type()),
+         tensor::EmptyOp::create(rewriter, e.loc, ArrayRef<int64_t>{2},
+                                 rewriter.getI64Type())},
+        {11, 12, 13});
+    Value zero = arith::ConstantIndexOp::create(rewriter, e.loc, 0);
+    Value rowCount = arith::IndexCastOp::create(
+        rewriter, e.loc, rewriter.getIndexType(),
+        tensor::ExtractOp::create(rewriter, e.loc, book[2], ValueRange{zero}));
+    // M ≤ capacity always; saying so bounds every size derived from M.
+    AffineExpr s0 = rewriter.getAffineSymbolExpr(0),
+               s1 = rewriter.getAffineSymbolExpr(1);
+    Value rows = affine::AffineMinOp::create(
+        rewriter, e.loc, AffineMap::get(0, 2, {s0, s1}, rewriter.getContext()),
+        ValueRange{rowCount, capacity});
+    Value outCoords = e.leadingRows(book[0], rows);
+    Value neighbours = e.leadingRows(book[1], rows);
+
+    // Convolution.
+    Value bias = adaptor.getBias() ? adaptor.getBias() : e.null();
+    Value out = e.empty(rows, cout, rewriter.getF32Type());
+    SmallVector<Value> shape = {e.toI64(rows), e.i64(taps), e.i64(cin),
+                                e.i64(cout)};
+    Value result;
+    if (!hasIntegerWeights(op)) {
+      std::optional<std::vector<double>> values =
+          getConstantFloatValues(op.getWeight());
+      if (!values)
+        return failure(); // reported by checkPillarConvLowerable
+      Value weights = createFloatConstant(
+          rewriter, e.loc, weightType.clone(rewriter.getF32Type()), *values);
+      SmallVector<Value> inputs(shape);
+      inputs.append({features, neighbours, weights, bias});
+      result = e.ukernel("qr_uk_pillar_conv_f32", inputs, out, {8})[0];
+    } else {
+      FailureOr<std::pair<Value, int64_t>> packed = packTaps(op, rewriter);
+      if (failed(packed))
+        return failure();
+      auto [blobs, stride] = *packed;
+      SmallVector<Value> inputs(shape);
+      if (int8Features) {
+        inputs.append({features, e.f32(int8Features.getScale()),
+                       e.i32(int8Features.getZeroPoint()), neighbours, blobs,
+                       e.i64(stride), bias});
+        result = e.ukernel("qr_uk_pillar_conv_s8", inputs, out, {11})[0];
+      } else {
+        inputs.append({features, neighbours, blobs, e.i64(stride), bias});
+        result = e.ukernel("qr_uk_pillar_conv_packed_f32", inputs, out, {9})[0];
+      }
+    }
+
+    // The declared result types may be static (a stride-1 submanifold conv
+    // of a static input keeps its row count).
+    SmallVector<Value> replacements;
+    for (auto [value, type] :
+         llvm::zip(ValueRange{result, outCoords}, op.getResultTypes())) {
+      Type converted = getTypeConverter()->convertType(type);
+      replacements.push_back(
+          value.getType() == converted
+              ? value
+              : tensor::CastOp::create(rewriter, e.loc, converted, value)
+                    .getResult());
+    }
+    rewriter.replaceOp(op, replacements);
+    return success();
+  }
+
+  /// Every tap's [C_in, C_out] weights packed, in one i8 constant of
+  /// 64-byte aligned blobs; returns it and the blob stride in bytes.
+  static FailureOr<std::pair<Value, int64_t>> packTaps(PillarConvOp op,
+                                                       OpBuilder &b) {
+    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+    int64_t taps = weightType.getDimSize(0) * weightType.getDimSize(1);
+    int64_t cin = weightType.getDimSize(2), cout = weightType.getDimSize(3);
+    std::vector<char> blobs;
+    int64_t stride = 0;
+    for (int64_t t = 0; t < taps; ++t) {
+      FailureOr<IntegerWeights> weights = readIntegerWeights(
+          op, op.getWeight(), op.getScales(), op.getZeroPoints(), cin, cout,
+          [&](int64_t k, int64_t n) { return (t * cin + k) * cout + n; });
+      if (failed(weights))
+        return failure();
+      FailureOr<std::vector<char>> bytes = packWeightBytes(op, *weights);
+      if (failed(bytes))
+        return failure();
+      stride = (static_cast<int64_t>(bytes->size()) + 63) / 64 * 64;
+      blobs.insert(blobs.end(), bytes->begin(), bytes->end());
+      blobs.resize((t + 1) * stride, 0);
+    }
+    auto type = RankedTensorType::get({static_cast<int64_t>(blobs.size())},
+                                      b.getI8Type());
+    Value constant = arith::ConstantOp::create(
+        b, op.getLoc(), type, DenseElementsAttr::getFromRawBuffer(type, blobs));
+    return std::make_pair(constant, stride);
+  }
+};
+
+} // namespace
+
+LogicalResult qnn::checkPillarConvLowerable(PillarConvOp op) {
+  Type featureType = getElementTypeOrSelf(op.getFeatures().getType());
+  bool int8Features = static_cast<bool>(getSignedInt8Features(op));
+  if (!featureType.isF32() && !int8Features)
+    return op.emitOpError("the CPU lowering takes f32 features or per-tensor "
+                          "signed 8-bit !quant.uniform features, not ")
+           << featureType;
+  Type resultType = getElementTypeOrSelf(op.getOutputFeatures().getType());
+  if (!resultType.isF32())
+    return op.emitOpError("the CPU lowering produces f32 output features, "
+                          "not ")
+           << resultType;
+  if (Value bias = op.getBias();
+      bias && !getElementTypeOrSelf(bias.getType()).isF32())
+    return op.emitOpError("the CPU lowering takes an f32 bias");
+  if (hasIntegerWeights(op))
+    return checkIntegerWeights(op, op.getWeight(), op.getScales(),
+                               op.getZeroPoints());
+  if (int8Features)
+    return op.emitOpError("the CPU lowering needs integer weights with "
+                          "quantized features");
+  if (!getConstantFloatValues(op.getWeight()))
+    return op.emitOpError("the CPU lowering needs constant weights");
+  return success();
+}
+
+void qnn::populateLowerPillarConvPatterns(const TypeConverter &converter,
+                                          RewritePatternSet &patterns) {
+  patterns.add<LowerPillarConv>(converter, patterns.getContext());
+}
