@@ -64,7 +64,7 @@ LogicalResult boundResults(func::FuncOp function) {
   for (auto [index, value] : llvm::enumerate(terminator.getOperands())) {
     DictionaryAttr attrs = function.getResultAttrDict(index);
     auto type = dyn_cast<RankedTensorType>(value.getType());
-    if (!type || type.getRank() == 0 || !type.isDynamicDim(0)) {
+    if (!type || type.hasStaticShape()) {
       results.push_back(value);
       resultAttrs.push_back(attrs);
       continue;

@@ -137,10 +137,12 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
     // Rulebook.
     Value count = tensor::DimOp::create(rewriter, e.loc, features, 0);
     Value capacity = dilate ? e.scaled(count, taps) : count;
-    Value importance = e.null();
-    if (dilate && adaptor.getImportance()) {
+    Value importance;
+    if (!dilate) {
+      importance = e.null();
+    } else if (adaptor.getImportance()) {
       importance = e.toF64(adaptor.getImportance());
-    } else if (dilate) {
+    } else {
       Value norms = tensor::EmptyOp::create(
           rewriter, e.loc, ArrayRef<int64_t>{ShapedType::kDynamic},
           rewriter.getF64Type(), ValueRange{count});
@@ -283,9 +285,6 @@ LogicalResult qnn::checkPillarConvLowerable(PillarConvOp op) {
   if (hasIntegerWeights(op))
     return checkIntegerWeights(op, op.getWeight(), op.getScales(),
                                op.getZeroPoints());
-  if (int8Features)
-    return op.emitOpError("the CPU lowering needs integer weights with "
-                          "quantized features");
   if (!getConstantFloatValues(op.getWeight()))
     return op.emitOpError("the CPU lowering needs constant weights");
   return success();
