@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Self-check of onnx_numpy_ref.py, the reference the importer is tested
-against: its vectorised Conv, ConvTranspose, pooling and Resize are compared
-with plain per-pixel loops written from the ONNX operator text, with the
-adjoint identity <ConvTranspose(x), y> = <x, Conv(y)>, and with the worked
-examples in the ONNX and PyTorch documentation.
+against: its vectorised Conv, ConvTranspose, pooling (ceil_mode included)
+and Resize are compared with plain per-pixel loops written from the ONNX
+operator text, with the adjoint identity <ConvTranspose(x), y> =
+<x, Conv(y)>, and with the worked examples in the ONNX and PyTorch
+documentation.
 
 usage: check_numpy_ref.py [--seed N]    (prints its seed; exits 1 on a mismatch)
 """
@@ -73,22 +74,30 @@ def loop_conv_transpose(x, w, strides, dilations, pads, output_padding, group):
     return y
 
 
-def loop_pool(x, kind, kernel, strides, dilations, pads, count_include_pad):
+def loop_pool(x, kind, kernel, strides, dilations, pads, count_include_pad, ceil_mode):
     n, c, h, wd = x.shape
-    oh = (h + pads[0] + pads[2] - (kernel[0] - 1) * dilations[0] - 1) // strides[0] + 1
-    ow = (wd + pads[1] + pads[3] - (kernel[1] - 1) * dilations[1] - 1) // strides[1] + 1
-    y = np.zeros((n, c, oh, ow))
-    for b, ch, i, j in itertools.product(range(n), range(c), range(oh), range(ow)):
-        values = []
+    out = []
+    for axis, size in enumerate((h, wd)):
+        extent = size + pads[axis] + pads[axis + 2] - (kernel[axis] - 1) * dilations[axis] - 1
+        count = (-(-extent // strides[axis]) if ceil_mode else extent // strides[axis]) + 1
+        # With ceil_mode, no window may start in the end padding.
+        while (count - 1) * strides[axis] >= size + pads[axis]:
+            count -= 1
+        out.append(count)
+    y = np.zeros((n, c, out[0], out[1]))
+    for b, ch, i, j in itertools.product(range(n), range(c), range(out[0]), range(out[1])):
+        values, in_padded_extent = [], 0
         for ki, kj in itertools.product(range(kernel[0]), range(kernel[1])):
             row = i * strides[0] - pads[0] + ki * dilations[0]
             col = j * strides[1] - pads[1] + kj * dilations[1]
             if 0 <= row < h and 0 <= col < wd:
                 values.append(x[b, ch, row, col])
+            if -pads[0] <= row < h + pads[2] and -pads[1] <= col < wd + pads[3]:
+                in_padded_extent += 1
         if kind == "max":
             y[b, ch, i, j] = max(values)
         else:
-            y[b, ch, i, j] = sum(values) / (kernel[0] * kernel[1] if count_include_pad else len(values))
+            y[b, ch, i, j] = sum(values) / (in_padded_extent if count_include_pad else len(values))
     return y
 
 
@@ -183,21 +192,25 @@ def check_conv_transpose(rng):
 
 
 def check_pools(rng):
-    for trial in range(12):
+    for trial in range(16):
         kernel = [int(rng.integers(1, 4)), int(rng.integers(1, 4))]
         strides = [int(rng.integers(1, 3)), int(rng.integers(1, 3))]
         dilations = [int(rng.integers(1, 3)), int(rng.integers(1, 3))]
         pads = random_pads(rng, kernel)
+        ceil_mode = int(rng.integers(0, 2))
         x = rng.standard_normal((2, 3, int(rng.integers(5, 9)), int(rng.integers(5, 9))))
-        attrs = dict(kernel_shape=kernel, strides=strides, dilations=dilations, pads=pads)
-        expect_close("MaxPool trial %d" % trial, ref.op_max_pool(None, attrs, [x], 12),
-                     loop_pool(x, "max", kernel, strides, dilations, pads, False))
+        attrs = dict(kernel_shape=kernel, strides=strides, dilations=dilations, pads=pads,
+                     ceil_mode=ceil_mode)
+        expect_close("MaxPool(ceil_mode=%d) trial %d" % (ceil_mode, trial),
+                     ref.op_max_pool(None, attrs, [x], 12),
+                     loop_pool(x, "max", kernel, strides, dilations, pads, False, ceil_mode))
         attrs.pop("dilations")
         for include in (0, 1):
             attrs["count_include_pad"] = include
-            expect_close("AveragePool(count_include_pad=%d) trial %d" % (include, trial),
+            expect_close("AveragePool(count_include_pad=%d, ceil_mode=%d) trial %d"
+                         % (include, ceil_mode, trial),
                          ref.op_average_pool(None, attrs, [x], 11),
-                         loop_pool(x, "avg", kernel, strides, [1, 1], pads, include))
+                         loop_pool(x, "avg", kernel, strides, [1, 1], pads, include, ceil_mode))
 
 
 RESIZE_MODES = [("nearest", t, r) for t in ("half_pixel", "pytorch_half_pixel", "asymmetric", "align_corners")

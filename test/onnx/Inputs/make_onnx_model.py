@@ -226,6 +226,15 @@ SINGLE_OP_CASES = {
                             dict(kernel_shape=[3, 2], strides=[1, 2], pads=[1, 0, 1, 1],
                                  count_include_pad=0)),
     "avgpool_no_pad": (9, "AveragePool", [In(2, 3, 8, 8)], dict(kernel_shape=[2, 2], strides=[2, 2])),
+    # ceil_mode=1: a last, partial window; its divisor counts the input and
+    # the explicit pads only (PyTorch's and onnxruntime's rule).
+    "maxpool_ceil_mode": (12, "MaxPool", [In(1, 2, 6, 6)],
+                          dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)),
+    "avgpool_ceil_mode": (11, "AveragePool", [In(1, 2, 6, 6)],
+                          dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)),
+    "avgpool_ceil_mode_include_pad": (11, "AveragePool", [In(1, 2, 6, 7)],
+                                      dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                                           count_include_pad=1, ceil_mode=1)),
     "globalavgpool": (13, "GlobalAveragePool", [In(2, 5, 6, 7)], {}),
     # Normalization.
     "batchnorm": (15, "BatchNormalization",

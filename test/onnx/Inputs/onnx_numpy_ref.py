@@ -135,31 +135,46 @@ def op_conv_transpose(node, attrs, inputs, opset):
 
 
 def pool_geometry(attrs, x):
-    if attrs.get("ceil_mode", 0):
-        raise UnsupportedOp("ceil_mode=1")
+    """kernel, strides, dilations, the explicit pads, and those pads with the
+    end padding that ceil_mode adds so that the last partial window exists."""
     kernel = list(attrs["kernel_shape"])
     strides = list(attrs.get("strides", [1] * len(kernel)))
     dilations = list(attrs.get("dilations", [1] * len(kernel)))
     pads = spatial_pads(attrs, x.shape[2:], kernel, strides, dilations)
-    return kernel, strides, dilations, pads
+    ceil_pads = list(pads)
+    if attrs.get("ceil_mode", 0):
+        for axis, size in enumerate(x.shape[2:]):
+            span = (kernel[axis] - 1) * dilations[axis] + 1
+            extent = size + pads[axis] + pads[axis + 2]
+            out = -(-(extent - span) // strides[axis]) + 1
+            # A last window that would start in the end padding is dropped
+            # (PyTorch's rule, which the ONNX text states from opset 19).
+            if (out - 1) * strides[axis] >= size + pads[axis]:
+                out -= 1
+            ceil_pads[axis + 2] += max(0, (out - 1) * strides[axis] + span - extent)
+    return kernel, strides, dilations, pads, ceil_pads
 
 
 def op_max_pool(node, attrs, inputs, opset):
     x = inputs[0]
-    kernel, strides, dilations, pads = pool_geometry(attrs, x)
-    views = [v for _, v in window_views(x, kernel, strides, dilations, pads, -np.inf)]
+    kernel, strides, dilations, _, ceil_pads = pool_geometry(attrs, x)
+    views = [v for _, v in window_views(x, kernel, strides, dilations, ceil_pads, -np.inf)]
     return np.max(np.stack(views), axis=0)
 
 
 def op_average_pool(node, attrs, inputs, opset):
     x = inputs[0]
-    kernel, strides, dilations, pads = pool_geometry(attrs, x)
-    total = sum(v for _, v in window_views(x, kernel, strides, dilations, pads, 0.0))
+    kernel, strides, dilations, pads, ceil_pads = pool_geometry(attrs, x)
+    total = sum(v for _, v in window_views(x, kernel, strides, dilations, ceil_pads, 0.0))
+    # Each window is divided by the number of its pixels inside the input,
+    # with count_include_pad also those in the explicit pads, never those in
+    # the end padding of ceil_mode: sum the same windows over a mask.
+    counted, counted_pads = np.ones((1, 1) + x.shape[2:]), ceil_pads
     if attrs.get("count_include_pad", 0):
-        return total / (kernel[0] * kernel[1])
-    # Divide each window by how many of its pixels lie inside the input.
-    ones = np.ones((1, 1) + x.shape[2:])
-    counts = sum(v for _, v in window_views(ones, kernel, strides, dilations, pads, 0.0))
+        counted = np.pad(counted, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])),
+                         constant_values=1.0)
+        counted_pads = [0, 0, ceil_pads[2] - pads[2], ceil_pads[3] - pads[3]]
+    counts = sum(v for _, v in window_views(counted, kernel, strides, dilations, counted_pads, 0.0))
     return total / counts
 
 
