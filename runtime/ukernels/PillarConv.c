@@ -325,9 +325,11 @@ done:
  * Gather → GEMM per tap → scatter-add.
  *===----------------------------------------------------------------------===*/
 
-/* Output rows per task: enough rows per tap for an efficient GEMM, small
- * enough that the gathered block stays in L2. */
-#define PILLAR_BLOCK_ROWS 256
+/* Output rows per task: up to 1024, so that each tap's GEMM has hundreds of
+ * rows to amortise its packing over, but at least four tasks per thread
+ * (down to 128 rows) so that tasks of uneven density balance. */
+#define PILLAR_MAX_BLOCK_ROWS 1024
+#define PILLAR_MIN_BLOCK_ROWS 128
 
 typedef enum PillarWeights {
   PILLAR_FLOAT,       /* f32 activations, f32 weights [taps][C_in][C_out] */
@@ -338,6 +340,7 @@ typedef enum PillarWeights {
 typedef struct ConvProblem {
   PillarWeights kind;
   int64_t M, taps, C_in, C_out;
+  int64_t block_rows;
   const void *features; /* [N][C_in], f32 or int8 */
   const int32_t *neighbours;
   const float *weights;      /* PILLAR_FLOAT */
@@ -352,8 +355,8 @@ typedef struct ConvProblem {
 static void conv_task(void *context, int64_t begin, int64_t end) {
   const ConvProblem *p = context;
   size_t element = p->kind == PILLAR_INTEGER ? 1 : sizeof(float);
-  int64_t first = begin * PILLAR_BLOCK_ROWS;
-  int64_t rows = uk_min(p->M, end * PILLAR_BLOCK_ROWS) - first;
+  int64_t first = begin * p->block_rows;
+  int64_t rows = uk_min(p->M, end * p->block_rows) - first;
   int32_t *pairs = malloc((size_t)rows * sizeof(int32_t));
   char *gathered = uk_alloc((size_t)rows * p->C_in * element);
   float *products = uk_alloc((size_t)rows * p->C_out * sizeof(float));
@@ -413,7 +416,10 @@ done:
 static void pillar_conv(ConvProblem *p) {
   if (p->M <= 0)
     return;
-  qr_parallel_for(uk_ceil_div(p->M, PILLAR_BLOCK_ROWS), 1, conv_task, p);
+  int64_t per_thread = uk_ceil_div(p->M, 4 * (int64_t)qr_get_num_threads());
+  p->block_rows = uk_min(PILLAR_MAX_BLOCK_ROWS,
+                         uk_max(PILLAR_MIN_BLOCK_ROWS, per_thread));
+  qr_parallel_for(uk_ceil_div(p->M, p->block_rows), 1, conv_task, p);
 }
 
 void qr_uk_pillar_conv_f32(int64_t M, int64_t taps, int64_t C_in,
