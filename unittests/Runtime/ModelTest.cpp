@@ -336,4 +336,28 @@ TEST(SignatureTest, RunsALinkedInModel) {
   EXPECT_EQ(lastError(), "output 'b' is the same tensor as input 'a'");
 }
 
+/// A model whose kernel reports bad runtime data (as the pillar rulebook
+/// does for duplicate coordinates) and still returns 0.
+int32_t reportsKernelError(void **) {
+  qr_report_kernel_error("pillar_conv: pillars 1 and 4 share coordinates");
+  qr_report_kernel_error("a later error is dropped");
+  return 0;
+}
+
+TEST(ModelTest, SurfacesKernelErrors) {
+  ModelPtr failing(qr_model_from_symbols(
+      "quant-model 1\noutput b int32 [3]\n", reportsKernelError));
+  ModelPtr working(qr_model_from_symbols(
+      "quant-model 1\ninput a int32 [3]\noutput b int32 [3]\n", addOne));
+  ASSERT_TRUE(failing && working) << qr_last_error();
+  TensorPtr a = makeTensor(QR_I32, {3}), b = makeTensor(QR_I32, {3});
+  qr_tensor *inputs[] = {a.get()};
+  qr_tensor *outputs[] = {b.get()};
+  EXPECT_EQ(qr_model_run(failing.get(), 0, nullptr, 1, outputs), -1);
+  EXPECT_EQ(lastError(), "linked-in model failed: pillar_conv: pillars 1 and "
+                         "4 share coordinates");
+  // The error belongs to that run only.
+  EXPECT_EQ(qr_model_run(working.get(), 1, inputs, 1, outputs), 0);
+}
+
 } // namespace

@@ -111,6 +111,12 @@ uint64_t qr_now_ns(void);
  * no '=' and are unique among the inputs and among the outputs; dtypes are
  * qr_dtype_name()'s; dimensions are static, non-negative integers; blank
  * lines are ignored. A model has at least one output.
+ *
+ * Results whose row count is only known at run time (e.g. the active sites
+ * of a strided or dilating qnn.pillar_conv) keep static shapes: the
+ * compiler (--qnn-bound-dynamic-results) returns such a result zero-padded
+ * to a static upper bound of its rows, followed by an int64 scalar output
+ * holding the actual row count; the caller reads that many rows.
  *===----------------------------------------------------------------------===*/
 
 #define QR_MODEL_ABI_VERSION 1
