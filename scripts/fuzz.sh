@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang-22 (ASan + UBSan) and runs each for
 # a while. Usage: scripts/fuzz.sh [seconds-per-target, default 60] [TARGET...]
-# where TARGET is npy, npz, model-signature or qnn-parser (default: all).
+# where TARGET is npy, npz, model-signature, qnn-parser or onnx-import
+# (default: all).
 # Needs a configured build (for the generated qnn .inc files): scripts/build.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${QUANT_BUILD_DIR:-$root/build}
 seconds=${1:-60}
-targets=(npy npz model-signature qnn-parser)
+targets=(npy npz model-signature qnn-parser onnx-import)
 if (($# > 1)); then
   targets=("${@:2}")
 fi
@@ -61,9 +62,28 @@ build_qnn-parser() {
   cp "$root/test/Dialect/qnn/ops.mlir" "$out/qnn-parser-corpus/ops.mlir"
 }
 
+build_onnx-import() {
+  "$clang" "${flags[@]}" -fno-rtti -DONNX_ML=1 -DONNX_NAMESPACE=onnx \
+    "$root/fuzz/ONNXImportFuzzer.cpp" "$root"/lib/Target/ONNX/*.cpp \
+    -L/usr/lib/llvm-22/lib -lMLIR -lLLVM -lonnx_proto -lprotobuf \
+    -Wl,-rpath,/usr/lib/llvm-22/lib -o "$out/onnx-import-fuzzer"
+  # Seeds: a few small models of the importer tests, one per op family.
+  local corpus=$out/onnx-import-corpus tmp
+  tmp=$(mktemp -d)
+  for case in conv_basic convtranspose_basic maxpool batchnorm layernorm \
+      gemm_bias matmul_batched_broadcast add_broadcast clip_opset11 \
+      softmax_opset13_axis1 reducemean_keepdims resize_linear_half_pixel \
+      reshape_zero_minus_one slice_steps gather_2d_indices squeeze_opset13 \
+      shape_chain_reshape_opset13 constant_nodes cast_roundtrip two_outputs; do
+    /usr/bin/python3 "$root/test/onnx/Inputs/make_onnx_model.py" "$case" "$tmp/$case" >/dev/null 2>&1
+    cp "$tmp/$case/model.onnx" "$corpus/$case.onnx"
+  done
+  rm -rf "$tmp"
+}
+
 for target in "${targets[@]}"; do
   if ! declare -F "build_$target" >/dev/null; then
-    echo "fuzz: unknown target '$target' (npy, npz, model-signature, qnn-parser)" >&2
+    echo "fuzz: unknown target '$target' (npy, npz, model-signature, qnn-parser, onnx-import)" >&2
     exit 2
   fi
 done

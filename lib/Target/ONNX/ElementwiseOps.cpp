@@ -375,25 +375,25 @@ LogicalResult convertIdentity(NodeContext &node) {
 } // namespace
 
 void onnx_import::addElementwiseConverters(ConverterTable &table) {
-  table["Add"] = convertBinary<BinaryKind::Add>;
-  table["Sub"] = convertBinary<BinaryKind::Sub>;
-  table["Mul"] = convertBinary<BinaryKind::Mul>;
-  table["Div"] = convertBinary<BinaryKind::Div>;
-  table["Pow"] = convertBinary<BinaryKind::Pow>;
-  table["Relu"] = convertUnary<reluBody>;
-  table["LeakyRelu"] = convertUnary<leakyReluBody>;
-  table["Sigmoid"] = convertUnary<sigmoidBody>;
-  table["HardSigmoid"] = convertUnary<hardSigmoidBody>;
-  table["HardSwish"] = convertUnary<hardSwishBody>;
-  table["Sqrt"] = convertUnary<sqrtBody>;
-  table["Exp"] = convertUnary<expBody>;
-  table["Log"] = convertUnary<logBody>;
-  table["Tanh"] = convertUnary<tanhBody>;
-  table["Erf"] = convertUnary<erfBody>;
-  table["Neg"] = convertUnary<negBody>;
-  table["Abs"] = convertUnary<absBody>;
-  table["Reciprocal"] = convertUnary<reciprocalBody>;
-  table["Clip"] = convertClip;
-  table["Cast"] = convertCast;
-  table["Identity"] = convertIdentity;
+  table["Add"] = {convertBinary<BinaryKind::Add>, 2, 2};
+  table["Sub"] = {convertBinary<BinaryKind::Sub>, 2, 2};
+  table["Mul"] = {convertBinary<BinaryKind::Mul>, 2, 2};
+  table["Div"] = {convertBinary<BinaryKind::Div>, 2, 2};
+  table["Pow"] = {convertBinary<BinaryKind::Pow>, 2, 2};
+  table["Relu"] = {convertUnary<reluBody>, 1, 1};
+  table["LeakyRelu"] = {convertUnary<leakyReluBody>, 1, 1};
+  table["Sigmoid"] = {convertUnary<sigmoidBody>, 1, 1};
+  table["HardSigmoid"] = {convertUnary<hardSigmoidBody>, 1, 1};
+  table["HardSwish"] = {convertUnary<hardSwishBody>, 1, 1};
+  table["Sqrt"] = {convertUnary<sqrtBody>, 1, 1};
+  table["Exp"] = {convertUnary<expBody>, 1, 1};
+  table["Log"] = {convertUnary<logBody>, 1, 1};
+  table["Tanh"] = {convertUnary<tanhBody>, 1, 1};
+  table["Erf"] = {convertUnary<erfBody>, 1, 1};
+  table["Neg"] = {convertUnary<negBody>, 1, 1};
+  table["Abs"] = {convertUnary<absBody>, 1, 1};
+  table["Reciprocal"] = {convertUnary<reciprocalBody>, 1, 1};
+  table["Clip"] = {convertClip, 1, 3};
+  table["Cast"] = {convertCast, 1, 1};
+  table["Identity"] = {convertIdentity, 1, 1};
 }

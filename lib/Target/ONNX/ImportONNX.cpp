@@ -281,11 +281,15 @@ public:
       n *= d;
       t.shape.push_back(d);
     }
-    if (t.isFloat())
-      t.floats.resize(n);
-    else
-      t.ints.resize(n);
     int64_t width = byteWidth(t.type);
+    // The element storage is allocated only once the data is known to hold
+    // n elements: dims alone may claim up to kMaxElements.
+    auto allocate = [&] {
+      if (t.isFloat())
+        t.floats.resize(n);
+      else
+        t.ints.resize(n);
+    };
 
     std::string external;
     const std::string *raw = nullptr;
@@ -301,6 +305,7 @@ public:
         return fail("raw data holds " + Twine(raw->size()) + " bytes, " +
                     Twine(n * width) + " expected for " + Twine(n) + " " +
                     getTypeName(t.type) + " elements");
+      allocate();
       for (int64_t i = 0; i < n; ++i)
         decodeRawElement(raw->data() + i * width, t.type, t, i);
       return t;
@@ -310,6 +315,7 @@ public:
       if (count != n)
         return fail("holds " + Twine(count) + " values, " + Twine(n) +
                     " expected");
+      allocate();
       return success();
     };
     switch (t.type) {
@@ -606,6 +612,14 @@ GraphImporter::createFunction(ModuleOp module, const onnx::GraphProto &graph) {
       diag << "; fix it with --input-shape " << input->name() << "=...";
       return failure();
     }
+    int64_t elements = 1;
+    for (int64_t size : shape) {
+      if (size > kMaxElements / elements)
+        return emitError(fileLoc, "graph input '")
+               << input->name() << "' has more than " << kMaxElements
+               << " elements";
+      elements *= size;
+    }
     argumentTypes.push_back(RankedTensorType::get(shape, elementType));
     argumentDataTypes.push_back(dataType);
   }
@@ -652,6 +666,31 @@ LogicalResult GraphImporter::checkSupported(const onnx::GraphProto &graph,
   return success(supported);
 }
 
+/// Checks the input count of a node against its op's entry, so that
+/// converters can read the required inputs without checking.
+static LogicalResult checkArity(NodeContext &node, const OpConverter &op) {
+  unsigned count = node.numInputs();
+  if (count < op.minInputs || count > op.maxInputs) {
+    InFlightDiagnostic diag = node.emitError() << "expects ";
+    unsigned last = op.maxInputs;
+    if (op.maxInputs == kVariadic) {
+      diag << "at least " << op.minInputs;
+      last = op.minInputs;
+    } else if (op.minInputs == op.maxInputs) {
+      diag << op.minInputs;
+    } else {
+      diag << op.minInputs << " to " << op.maxInputs;
+    }
+    return diag << (last == 1 ? " input" : " inputs") << ", got " << count;
+  }
+  unsigned required = op.maxInputs == kVariadic ? count : op.minInputs;
+  for (unsigned i = 0; i < required; ++i)
+    if (!node.hasInput(i))
+      return node.fail("input " + Twine(i) + " is required but its name is "
+                       "empty");
+  return success();
+}
+
 LogicalResult GraphImporter::convertNodes(const onnx::GraphProto &graph,
                                           const ConverterTable &converters) {
   for (auto [index, node] : llvm::enumerate(graph.node())) {
@@ -664,7 +703,9 @@ LogicalResult GraphImporter::convertNodes(const onnx::GraphProto &graph,
                << "', which no earlier node, input or initializer defines";
     builder.setInsertionPointToEnd(entryBlock);
     NodeContext context(*this, node, opset, builder, loc);
-    if (failed(converters.lookup(node.op_type())(context)))
+    const OpConverter &converter = converters.find(node.op_type())->second;
+    if (failed(checkArity(context, converter)) ||
+        failed(converter.convert(context)))
       return failure();
     for (auto [outputIndex, output] : llvm::enumerate(node.output()))
       if (!output.empty() && !values.count(output))

@@ -816,6 +816,10 @@ struct ResizeTables {
   std::vector<double> weight[2];
 };
 
+/// The largest size of a resized dimension (a larger one is a corrupted
+/// scale rather than an image).
+constexpr int64_t kMaxResizedSize = int64_t(1) << 24;
+
 LogicalResult convertResize(NodeContext &node) {
   if (failed(requireFloat(node, 0)))
     return failure();
@@ -857,12 +861,16 @@ LogicalResult convertResize(NodeContext &node) {
     double factor = scales ? scales->getDouble(d)
                            : static_cast<double>(sizes->getInt(d)) /
                                  static_cast<double>(shape[d]);
-    int64_t out = scales ? static_cast<int64_t>(
-                               std::floor(shape[d] * factor))
-                         : sizes->getInt(d);
-    if (!(factor > 0) || out <= 0)
+    double out = scales ? std::floor(shape[d] * factor)
+                        : static_cast<double>(sizes->getInt(d));
+    if (!(factor > 0) || !(out >= 1))
       return node.fail("resized dimension " + Twine(d) + " would be empty");
-    outShape.push_back(out);
+    // The index tables below hold one entry per output element of a dim.
+    if (out > kMaxResizedSize)
+      return node.emitError() << "resized dimension " << d << " would have "
+                              << out << " elements, more than the supported "
+                              << kMaxResizedSize;
+    outShape.push_back(static_cast<int64_t>(out));
     factors.push_back(factor);
   }
 
@@ -965,18 +973,18 @@ LogicalResult convertResize(NodeContext &node) {
 } // namespace
 
 void onnx_import::addNeuralNetConverters(ConverterTable &table) {
-  table["Conv"] = convertConv;
-  table["ConvTranspose"] = convertConvTranspose;
-  table["MaxPool"] = convertPool<true>;
-  table["AveragePool"] = convertPool<false>;
-  table["GlobalAveragePool"] = convertGlobalAveragePool;
-  table["Gemm"] = convertGemm;
-  table["MatMul"] = convertMatMul;
-  table["BatchNormalization"] = convertBatchNormalization;
-  table["LayerNormalization"] = convertLayerNormalization;
-  table["Softmax"] = convertSoftmax;
-  table["Resize"] = convertResize;
-  table["ReduceMean"] = convertReduce<ReductionKind::Sum, true, 18>;
-  table["ReduceSum"] = convertReduce<ReductionKind::Sum, false, 13>;
-  table["ReduceMax"] = convertReduce<ReductionKind::Max, false, 18>;
+  table["Conv"] = {convertConv, 2, 3};
+  table["ConvTranspose"] = {convertConvTranspose, 2, 3};
+  table["MaxPool"] = {convertPool<true>, 1, 1};
+  table["AveragePool"] = {convertPool<false>, 1, 1};
+  table["GlobalAveragePool"] = {convertGlobalAveragePool, 1, 1};
+  table["Gemm"] = {convertGemm, 2, 3};
+  table["MatMul"] = {convertMatMul, 2, 2};
+  table["BatchNormalization"] = {convertBatchNormalization, 5, 5};
+  table["LayerNormalization"] = {convertLayerNormalization, 2, 3};
+  table["Softmax"] = {convertSoftmax, 1, 1};
+  table["Resize"] = {convertResize, 1, 4};
+  table["ReduceMean"] = {convertReduce<ReductionKind::Sum, true, 18>, 1, 2};
+  table["ReduceSum"] = {convertReduce<ReductionKind::Sum, false, 13>, 1, 2};
+  table["ReduceMax"] = {convertReduce<ReductionKind::Max, false, 18>, 1, 2};
 }

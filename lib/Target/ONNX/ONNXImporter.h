@@ -139,7 +139,21 @@ private:
 };
 
 using Converter = LogicalResult (*)(NodeContext &);
-using ConverterTable = llvm::StringMap<Converter>;
+
+/// Marks an op with any number of inputs (at least its minimum).
+constexpr unsigned kVariadic = ~0u;
+
+/// How one op type converts: its converter and how many inputs a node of it
+/// may have (over the supported opsets). The importer checks the count
+/// before converting: inputs below `minInputs` must be present (non-empty
+/// names), later ones are optional; every input of a variadic op must be
+/// present. Converters may then read inputs below `minInputs` unchecked.
+struct OpConverter {
+  Converter convert = nullptr;
+  unsigned minInputs = 1;
+  unsigned maxInputs = 1;
+};
+using ConverterTable = llvm::StringMap<OpConverter>;
 
 void addElementwiseConverters(ConverterTable &table);
 void addNeuralNetConverters(ConverterTable &table);

@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <numeric>
 
@@ -124,7 +125,10 @@ LogicalResult convertReshape(NodeContext &node) {
     }
     shape.push_back(size);
   }
-  int64_t known = product(shape), total = product(inputShape);
+  int64_t known = 1, total = product(inputShape);
+  for (int64_t size : shape)
+    if (llvm::MulOverflow(known, size, known))
+      return node.fail("target shape overflows the element count");
   if (inferred >= 0) {
     if (known == 0 || total % known != 0)
       return node.fail("cannot infer the -1 dimension");
@@ -537,14 +541,14 @@ LogicalResult convertConstant(NodeContext &node) {
 } // namespace
 
 void onnx_import::addShapeConverters(ConverterTable &table) {
-  table["Reshape"] = convertReshape;
-  table["Flatten"] = convertFlatten;
-  table["Squeeze"] = convertSqueeze;
-  table["Unsqueeze"] = convertUnsqueeze;
-  table["Transpose"] = convertTranspose;
-  table["Concat"] = convertConcat;
-  table["Slice"] = convertSlice;
-  table["Gather"] = convertGather;
-  table["Shape"] = convertShape;
-  table["Constant"] = convertConstant;
+  table["Reshape"] = {convertReshape, 2, 2};
+  table["Flatten"] = {convertFlatten, 1, 1};
+  table["Squeeze"] = {convertSqueeze, 1, 2};
+  table["Unsqueeze"] = {convertUnsqueeze, 1, 2};
+  table["Transpose"] = {convertTranspose, 1, 1};
+  table["Concat"] = {convertConcat, 1, kVariadic};
+  table["Slice"] = {convertSlice, 1, 5};
+  table["Gather"] = {convertGather, 2, 2};
+  table["Shape"] = {convertShape, 1, 1};
+  table["Constant"] = {convertConstant, 0, 0};
 }
