@@ -1075,19 +1075,47 @@ TEST_F(EvaluatorTest, UnsupportedBodyOpFailsWithDiagnostic) {
       << diagnostics;
 }
 
-TEST_F(EvaluatorTest, PillarConvIsReportedUnsupported) {
+TEST_F(EvaluatorTest, PillarConvStrideTwoDilationByTopK) {
+  // Pillar 1 (norm 5) is the top third; its in-grid neighbourhood adds
+  // (2,3), (2,4), (3,3). Halved, the candidates give (0,0), (1,2), (1,1) in
+  // first-occurrence order; with all-ones weights each output sums the
+  // features in its 3x3 window at stride 2.
   const char *source = R"mlir(
-    func.func @main(%f: tensor<5x8xf32>, %c: tensor<5x3xi32>, %w: tensor<3x3x8x4xf32>) -> tensor<5x4xf32> {
-      %o, %oc = qnn.pillar_conv %f, %c, %w kind submanifold grid [16, 16]
-                : tensor<5x8xf32>, tensor<5x3xi32>, tensor<3x3x8x4xf32> -> tensor<5x4xf32>, tensor<5x3xi32>
-      return %o : tensor<5x4xf32>
+    func.func @main(%f: tensor<3x2xf32>, %c: tensor<3x3xi32>) -> (tensor<?x1xf32>, tensor<?x3xi32>) {
+      %w = arith.constant dense<1.0> : tensor<3x3x2x1xf32>
+      %o, %oc = qnn.pillar_conv %f, %c, %w kind selective_dilation grid [4, 5] stride 2 topk_ratio 0.34
+                : tensor<3x2xf32>, tensor<3x3xi32>, tensor<3x3x2x1xf32> -> tensor<?x1xf32>, tensor<?x3xi32>
+      return %o, %oc : tensor<?x1xf32>, tensor<?x3xi32>
     })mlir";
-  std::string diagnostics =
-      runExpectingFailure(source, {uniform({5, 8}), integers({5, 3}, 0, 15),
-                                   uniform({3, 3, 8, 4})});
-  EXPECT_NE(diagnostics.find("'qnn.pillar_conv' op cannot be evaluated"),
+  SmallVector<EvalTensor> results =
+      run(source, {tensorOf({3, 2}, {1, 2, 3, 4, 0.5, 0.5}),
+                   tensorOf({3, 3}, {0, 0, 0, 0, 3, 4, 0, 1, 1})});
+  ASSERT_EQ(results.size(), 2u);
+  expectExact(results[0], {3, 1}, {4, 7, 1});
+  expectExact(results[1], {3, 3}, {0, 0, 0, 0, 1, 2, 0, 1, 1});
+}
+
+TEST_F(EvaluatorTest, PillarConvRejectsBadCoordinates) {
+  const char *source = R"mlir(
+    func.func @main(%f: tensor<3x2xf32>, %c: tensor<3x3xi32>) -> tensor<3x1xf32> {
+      %w = arith.constant dense<1.0> : tensor<3x3x2x1xf32>
+      %o, %oc = qnn.pillar_conv %f, %c, %w kind submanifold grid [4, 5]
+                : tensor<3x2xf32>, tensor<3x3xi32>, tensor<3x3x2x1xf32> -> tensor<3x1xf32>, tensor<3x3xi32>
+      return %o : tensor<3x1xf32>
+    })mlir";
+  EvalTensor features = uniform({3, 2});
+  std::string duplicate = runExpectingFailure(
+      source, {features, tensorOf({3, 3}, {0, 1, 1, 1, 1, 1, 0, 1, 1})});
+  EXPECT_NE(duplicate.find("pillars 0 and 2 share coordinates (batch 0, y 1, "
+                           "x 1)"),
             std::string::npos)
-      << diagnostics;
+      << duplicate;
+  std::string outside = runExpectingFailure(
+      source, {features, tensorOf({3, 3}, {0, 1, 1, 0, 4, 0, 0, 2, 2})});
+  EXPECT_NE(outside.find("pillar 1 at (batch 0, y 4, x 0) is outside the 4x5 "
+                         "grid"),
+            std::string::npos)
+      << outside;
 }
 
 TEST_F(EvaluatorTest, WrongArgumentShapeFails) {
