@@ -5,9 +5,10 @@
 // (qr_uk_pillar_rulebook + qr_uk_pillar_conv_f32, the calls a compiled
 // model makes) against oneDNN's dense convolution of the scattered
 // pseudo-image (NHWC activations, weights in the layout oneDNN picks,
-// reordered outside timing). The sparse time includes the rulebook build,
-// whose share is reported. Sites are clustered like objects on a ground
-// plane. Both results are checked against each other at the active sites.
+// reordered outside timing; one primitive per thread count). The sparse
+// time includes the rulebook build, whose share is reported. Sites are
+// clustered like objects on a ground plane. Both results are checked
+// against each other at the active sites.
 //
 //   quant-bench-pillar [--grid HxW] [--channels CIN,COUT]
 //                      [--occupancy 0.03,0.08,0.2] [--threads 1,2]
@@ -252,11 +253,12 @@ int main(int argc, char **argv) {
     std::vector<int32_t> outCoords(3 * n), neighbours(9 * n);
     std::vector<float> sparse(n * o.cout);
     int64_t counts[2];
-    DenseConv dnnl(o, image.data(), hwio.data(), dense.data());
-    implementation = dnnl.implementation;
 
     for (int t : o.threads) {
       setThreads(t);
+      // oneDNN fixes its thread partition when the primitive is created.
+      DenseConv dnnl(o, image.data(), hwio.data(), dense.data());
+      implementation = dnnl.implementation;
       auto buildRulebook = [&] {
         rulebook(n, coords.data(), o.height, o.width, 3, 1, 0, nullptr, 0.0,
                  0.0, n, outCoords.data(), neighbours.data(), counts);
