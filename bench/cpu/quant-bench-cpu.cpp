@@ -90,15 +90,6 @@ const Kernels kGeneric = {"portable C", qr_uk_generic_matmul_s8,
                           qr_uk_generic_hadamard_f32};
 const Kernels *uk = &kAvx512;
 
-bool cpuHasAvx512Vnni() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") &&
-         __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512vnni");
-}
-
 //===----------------------------------------------------------------------===//
 // Options
 //===----------------------------------------------------------------------===//
@@ -1089,7 +1080,7 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  bool avx512 = cpuHasAvx512Vnni();
+  bool avx512 = qr_uk_cpu_supports_avx512_vnni();
   if (o.variant == "generic" || (o.variant == "auto" && !avx512))
     uk = &kGeneric;
   if (uk == &kAvx512 && !avx512) {

@@ -208,19 +208,11 @@ struct DenseConv {
   }
 };
 
-bool hasAvx512Vnni() {
-  return __builtin_cpu_supports("avx512f") &&
-         __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512vnni");
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
   Options o = parse(argc, argv);
-  bool avx512 = hasAvx512Vnni();
+  bool avx512 = qr_uk_cpu_supports_avx512_vnni();
   auto rulebook = avx512 ? qr_uk_pillar_rulebook : qr_uk_generic_pillar_rulebook;
   auto conv = avx512 ? qr_uk_pillar_conv_f32 : qr_uk_generic_pillar_conv_f32;
   std::printf("pillar conv %ldx%ld grid, %ld -> %ld channels, 3x3, f32; "

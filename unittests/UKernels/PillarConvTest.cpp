@@ -36,25 +36,18 @@ namespace {
 
 struct Variant {
   const char *name;
-  bool (*supported)();
+  int (*supported)();
   decltype(&qr_uk_pillar_rulebook) rulebook;
   decltype(&qr_uk_pillar_conv_f32) conv_f32;
   decltype(&qr_uk_pillar_conv_s8) conv_s8;
   decltype(&qr_uk_pillar_norms_f32) norms_f32;
 };
 
-bool hasAvx512Vnni() {
-  return __builtin_cpu_supports("avx512f") &&
-         __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512vnni");
-}
-bool always() { return true; }
+int always() { return 1; }
 
 const Variant kVariants[] = {
-    {"avx512", hasAvx512Vnni, qr_uk_pillar_rulebook, qr_uk_pillar_conv_f32,
-     qr_uk_pillar_conv_s8, qr_uk_pillar_norms_f32},
+    {"avx512", qr_uk_cpu_supports_avx512_vnni, qr_uk_pillar_rulebook,
+     qr_uk_pillar_conv_f32, qr_uk_pillar_conv_s8, qr_uk_pillar_norms_f32},
     {"generic", always, qr_uk_generic_pillar_rulebook,
      qr_uk_generic_pillar_conv_f32, qr_uk_generic_pillar_conv_s8,
      qr_uk_generic_pillar_norms_f32},

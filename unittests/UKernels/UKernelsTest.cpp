@@ -41,7 +41,7 @@ namespace {
 
 struct Variant {
   const char *name;
-  bool (*supported)();
+  int (*supported)();
   decltype(&qr_uk_matmul_s8) matmul_s8;
   decltype(&qr_uk_matmul_f32) matmul_f32;
   decltype(&qr_uk_gemm_f32) gemm_f32;
@@ -49,18 +49,12 @@ struct Variant {
   decltype(&qr_uk_quantize_per_token_f32) quantize_per_token_f32;
 };
 
-bool hasAvx512Vnni() {
-  return __builtin_cpu_supports("avx512f") &&
-         __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512vnni");
-}
-bool always() { return true; }
+int always() { return 1; }
 
 const Variant kVariants[] = {
-    {"avx512", hasAvx512Vnni, qr_uk_matmul_s8, qr_uk_matmul_f32,
-     qr_uk_gemm_f32, qr_uk_hadamard_f32, qr_uk_quantize_per_token_f32},
+    {"avx512", qr_uk_cpu_supports_avx512_vnni, qr_uk_matmul_s8,
+     qr_uk_matmul_f32, qr_uk_gemm_f32, qr_uk_hadamard_f32,
+     qr_uk_quantize_per_token_f32},
     {"generic", always, qr_uk_generic_matmul_s8, qr_uk_generic_matmul_f32,
      qr_uk_generic_gemm_f32, qr_uk_generic_hadamard_f32,
      qr_uk_generic_quantize_per_token_f32},

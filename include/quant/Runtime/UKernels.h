@@ -201,6 +201,17 @@ void qr_uk_pillar_conv_s8(int64_t M, int64_t taps, int64_t C_in, int64_t C_out,
                           const void *packed, int64_t packed_stride,
                           const float *bias, float *out);
 
+/* Nonzero when this CPU has the features the AVX-512 variant is built for
+ * (AVX-512 F, BW, VL, DQ and VNNI). */
+static inline int qr_uk_cpu_supports_avx512_vnni(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vnni");
+}
+
 #ifdef __cplusplus
 }
 #endif
