@@ -111,10 +111,7 @@ StringRef onnx_import::getTypeName(DataType type) {
 }
 
 int64_t ConstTensor::numElements() const {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
+  return ShapedType::getNumElements(shape);
 }
 
 double ConstTensor::getDouble(int64_t index) const {

@@ -25,11 +25,6 @@ using namespace mlir::qnn::onnx_import;
 
 namespace {
 
-int64_t product(ArrayRef<int64_t> shape) {
-  return std::accumulate(shape.begin(), shape.end(), int64_t(1),
-                         std::multiplies<int64_t>());
-}
-
 Type elementTypeOf(Value value) {
   return cast<RankedTensorType>(value.getType()).getElementType();
 }
@@ -524,7 +519,7 @@ LogicalResult convertMatMul(NodeContext &node) {
   Type elementType = elementTypeOf(lhs);
   Value result;
   if (rhsBatch.empty()) {
-    int64_t rows = product(lhsShape) / k;
+    int64_t rows = ShapedType::getNumElements(lhsShape) / k;
     Value flat = buildReshape(b, loc, lhs, {rows, k});
     result = buildMatmul(b, loc, flat, rhs);
   } else {
@@ -536,7 +531,8 @@ LogicalResult convertMatMul(NodeContext &node) {
                                  [](OpBuilder &, Location, ValueRange args) {
                                    return args[0];
                                  });
-      return buildReshape(b, loc, value, {product(*batch), rows, cols});
+      return buildReshape(b, loc, value,
+                          {ShapedType::getNumElements(*batch), rows, cols});
     };
     result = buildMatmul(b, loc, broadcastTo(lhs, m, k), broadcastTo(rhs, k, n));
   }
@@ -694,9 +690,10 @@ LogicalResult convertSoftmax(NodeContext &node) {
     return success();
   }
   // Before opset 13 the input is a [d0·…·d(axis-1), rest] matrix.
-  Value flat = buildReshape(b, node.loc, x,
-                            {product(shape.take_front(*axis)),
-                             product(shape.drop_front(*axis))});
+  Value flat =
+      buildReshape(b, node.loc, x,
+                   {ShapedType::getNumElements(shape.take_front(*axis)),
+                    ShapedType::getNumElements(shape.drop_front(*axis))});
   node.setOutput(0, buildReshape(b, node.loc, buildSoftmax(b, node.loc, flat, 1),
                                  shape));
   return success();

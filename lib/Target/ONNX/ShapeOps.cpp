@@ -22,11 +22,6 @@ using namespace mlir::qnn::onnx_import;
 
 namespace {
 
-int64_t product(ArrayRef<int64_t> shape) {
-  return std::accumulate(shape.begin(), shape.end(), int64_t(1),
-                         std::multiplies<int64_t>());
-}
-
 SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
   SmallVector<int64_t> strides(shape.size(), 1);
   for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
@@ -42,7 +37,7 @@ gatherConstant(const ConstTensor &source, ArrayRef<int64_t> shape,
   ConstTensor result;
   result.type = source.type;
   result.shape.assign(shape.begin(), shape.end());
-  int64_t n = product(shape);
+  int64_t n = ShapedType::getNumElements(shape);
   SmallVector<int64_t> index(shape.size(), 0);
   for (int64_t i = 0; i < n; ++i) {
     int64_t from = sourceIndex(index);
@@ -125,7 +120,7 @@ LogicalResult convertReshape(NodeContext &node) {
     }
     shape.push_back(size);
   }
-  int64_t known = 1, total = product(inputShape);
+  int64_t known = 1, total = ShapedType::getNumElements(inputShape);
   for (int64_t size : shape)
     if (llvm::MulOverflow(known, size, known))
       return node.fail("target shape overflows the element count");
@@ -149,8 +144,8 @@ LogicalResult convertFlatten(NodeContext &node) {
     return node.fail("axis " + Twine(axis) + " is out of range");
   if (axis < 0)
     axis += rank;
-  setReshaped(node, {product(shape.take_front(axis)),
-                     product(shape.drop_front(axis))});
+  setReshaped(node, {ShapedType::getNumElements(shape.take_front(axis)),
+                     ShapedType::getNumElements(shape.drop_front(axis))});
   return success();
 }
 
@@ -259,11 +254,13 @@ LogicalResult convertConcat(NodeContext &node) {
     ConstTensor result;
     result.type = node.inputType(0);
     result.shape = shape;
-    int64_t outer = product(ArrayRef<int64_t>(shape).take_front(*axis));
+    int64_t outer =
+        ShapedType::getNumElements(ArrayRef<int64_t>(shape).take_front(*axis));
     for (int64_t o = 0; o < outer; ++o)
       for (unsigned i = 0; i < node.numInputs(); ++i) {
         const ConstTensor *part = node.constantInput(i);
-        int64_t chunk = product(ArrayRef<int64_t>(part->shape).drop_front(*axis));
+        int64_t chunk = ShapedType::getNumElements(
+            ArrayRef<int64_t>(part->shape).drop_front(*axis));
         for (int64_t k = o * chunk; k < (o + 1) * chunk; ++k) {
           if (part->isFloat())
             result.floats.push_back(part->floats[k]);
