@@ -46,6 +46,28 @@ Value onnx_import::buildFilled(OpBuilder &b, Location loc,
       .getResult(0);
 }
 
+/// A parallel linalg.generic writing a new tensor of `shape`; `body` maps
+/// the scalars read through `inputMaps` to the result.
+static Value buildParallelGeneric(OpBuilder &b, Location loc,
+                                  ArrayRef<int64_t> shape, Type elementType,
+                                  ValueRange inputs,
+                                  ArrayRef<AffineMap> inputMaps,
+                                  ScalarBody body) {
+  int64_t rank = shape.size();
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = tensor::EmptyOp::create(b, loc, shape, elementType);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), inputs, init, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value result = body(nested, nestedLoc, args.drop_back());
+        linalg::YieldOp::create(nested, nestedLoc, result);
+      });
+  return generic.getResult(0);
+}
+
 Value onnx_import::buildElementwise(OpBuilder &b, Location loc,
                                     ArrayRef<int64_t> shape, Type elementType,
                                     ValueRange inputs, ScalarBody body) {
@@ -65,17 +87,7 @@ Value onnx_import::buildElementwise(OpBuilder &b, Location loc,
     }
     maps.push_back(AffineMap::get(rank, 0, results, ctx));
   }
-  maps.push_back(b.getMultiDimIdentityMap(rank));
-  Value init = tensor::EmptyOp::create(b, loc, shape, elementType);
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, init.getType(), inputs, init, maps, iterators,
-      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        Value result = body(nested, nestedLoc, args.drop_back());
-        linalg::YieldOp::create(nested, nestedLoc, result);
-      });
-  return generic.getResult(0);
+  return buildParallelGeneric(b, loc, shape, elementType, inputs, maps, body);
 }
 
 Value onnx_import::buildIndexedGeneric(OpBuilder &b, Location loc,
@@ -83,22 +95,14 @@ Value onnx_import::buildIndexedGeneric(OpBuilder &b, Location loc,
                                        Type elementType, ValueRange inputs,
                                        ArrayRef<AffineMap> inputMaps,
                                        IndexedBody body) {
-  int64_t rank = shape.size();
-  SmallVector<AffineMap> maps(inputMaps);
-  maps.push_back(b.getMultiDimIdentityMap(rank));
-  Value init = tensor::EmptyOp::create(b, loc, shape, elementType);
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  auto generic = linalg::GenericOp::create(
-      b, loc, init.getType(), inputs, init, maps, iterators,
+  return buildParallelGeneric(
+      b, loc, shape, elementType, inputs, inputMaps,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
         SmallVector<Value> indices;
-        for (int64_t d = 0; d < rank; ++d)
+        for (int64_t d = 0, e = shape.size(); d < e; ++d)
           indices.push_back(linalg::IndexOp::create(nested, nestedLoc, d));
-        Value result = body(nested, nestedLoc, indices, args.drop_back());
-        linalg::YieldOp::create(nested, nestedLoc, result);
+        return body(nested, nestedLoc, indices, args);
       });
-  return generic.getResult(0);
 }
 
 Value onnx_import::buildReduction(OpBuilder &b, Location loc, Value input,
