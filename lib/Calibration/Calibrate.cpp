@@ -205,7 +205,6 @@ struct QNNCalibratePass
   void runOnOperation() override;
 
 private:
-  func::FuncOp findEntry(ModuleOp module);
   /// Samples per argument: [S, ...argument shape] as float32.
   FailureOr<std::vector<std::vector<float>>>
   readSamples(func::FuncOp function, int64_t &count);
@@ -213,29 +212,6 @@ private:
   LogicalResult compileInstrumented(func::FuncOp function,
                                     ArrayRef<Tap> taps, StringRef path);
 };
-
-func::FuncOp QNNCalibratePass::findEntry(ModuleOp module) {
-  if (!entry.empty()) {
-    auto function = module.lookupSymbol<func::FuncOp>(entry);
-    if (!function || function.isExternal())
-      module.emitError("--qnn-calibrate: no function '") << entry << "'";
-    return function && !function.isExternal() ? function : nullptr;
-  }
-  func::FuncOp found;
-  for (auto function : module.getOps<func::FuncOp>()) {
-    if (function.isExternal() || function.isPrivate())
-      continue;
-    if (found) {
-      module.emitError("--qnn-calibrate: several public functions; choose "
-                       "one with entry=NAME");
-      return nullptr;
-    }
-    found = function;
-  }
-  if (!found)
-    module.emitError("--qnn-calibrate: no public function to calibrate");
-  return found;
-}
 
 FailureOr<std::vector<std::vector<float>>>
 QNNCalibratePass::readSamples(func::FuncOp function, int64_t &count) {
@@ -390,7 +366,7 @@ void QNNCalibratePass::runOnOperation() {
     module.emitError("--qnn-calibrate: percentile must be in (0, 100]");
     return signalPassFailure();
   }
-  func::FuncOp function = findEntry(module);
+  func::FuncOp function = findModelEntry(module, entry, "calibrate");
   if (!function)
     return signalPassFailure();
 

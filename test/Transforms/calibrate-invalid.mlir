@@ -6,6 +6,7 @@
 // RUN: not quant-opt %s --qnn-calibrate 2>&1 | FileCheck %s --check-prefix=NOFILE
 // RUN: not quant-opt %s --qnn-calibrate="file=%t.shape.npz percentile=0" 2>&1 | FileCheck %s --check-prefix=PERCENTILE
 // RUN: not quant-opt %s --qnn-calibrate="file=%t.shape.npz nonsense=1" 2>&1 | FileCheck %s --check-prefix=OPTION
+// RUN: not quant-opt %s --qnn-calibrate="file=%t.shape.npz entry=nope" 2>&1 | FileCheck %s --check-prefix=ENTRY
 
 // MISSING: error: --qnn-calibrate: {{.*}}missing.npz
 // SHAPE: error: --qnn-calibrate: samples for 'input0' have shape [3x5]; expected 'tensor<2x4xf32>' or a stack [S, ...] of it
@@ -13,6 +14,7 @@
 // NOFILE: error: --qnn-calibrate needs calibration samples
 // PERCENTILE: error: --qnn-calibrate: percentile must be in (0, 100]
 // OPTION: nonsense
+// ENTRY: error: no function 'nope' to calibrate
 
 func.func @main(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
   %w = arith.constant dense<1.0> : tensor<4x3xf32>

@@ -6,6 +6,7 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
+class ModuleOp;
 namespace affine {
 class AffineDialect;
 } // namespace affine
@@ -14,6 +15,7 @@ class ArithDialect;
 } // namespace arith
 namespace func {
 class FuncDialect;
+class FuncOp;
 } // namespace func
 namespace linalg {
 class LinalgDialect;
@@ -44,6 +46,13 @@ class QNNDialect;
 /// bufferization, the model entry, and upstream conversions to the llvm
 /// dialect, as one pipeline.
 void registerLowerToCPUPipeline();
+
+/// The function a compiled model is built from: `entry` when given, else the
+/// only public function with a body. Otherwise emits an error on `module`
+/// saying what the model was wanted for (`purpose`: "export", "calibrate")
+/// and returns null.
+func::FuncOp findModelEntry(ModuleOp module, StringRef entry,
+                            StringRef purpose);
 
 } // namespace qnn
 } // namespace mlir

@@ -61,7 +61,7 @@ struct QNNEmitModelEntryPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    func::FuncOp function = findEntry(module);
+    func::FuncOp function = qnn::findModelEntry(module, entry, "export");
     if (!function)
       return signalPassFailure();
     if (failed(SymbolTable::replaceAllSymbolUses(
@@ -107,29 +107,6 @@ struct QNNEmitModelEntryPass
     emitRunFunction(b, loc, function);
   }
 
-  func::FuncOp findEntry(ModuleOp module) {
-    if (!entry.empty()) {
-      auto function = module.lookupSymbol<func::FuncOp>(entry);
-      if (!function || function.isExternal())
-        module.emitError("no function '") << entry << "' to export";
-      return function && !function.isExternal() ? function : nullptr;
-    }
-    func::FuncOp found;
-    for (auto function : module.getOps<func::FuncOp>()) {
-      if (function.isExternal() || function.isPrivate())
-        continue;
-      if (found) {
-        module.emitError("several public functions ('")
-            << found.getName() << "', '" << function.getName()
-            << "'); choose the model with entry=NAME";
-        return nullptr;
-      }
-      found = function;
-    }
-    if (!found)
-      module.emitError("no public function to export as the model");
-    return found;
-  }
 
   /// int32_t quant_model_run(void **buffers): buffers[i] → memref arg i.
   void emitRunFunction(OpBuilder &b, Location loc, func::FuncOp function) {
@@ -183,3 +160,29 @@ struct QNNEmitModelEntryPass
 };
 
 } // namespace
+
+func::FuncOp qnn::findModelEntry(ModuleOp module, StringRef entry,
+                                 StringRef purpose) {
+  if (!entry.empty()) {
+    auto function = module.lookupSymbol<func::FuncOp>(entry);
+    if (!function || function.isExternal())
+      module.emitError("no function '") << entry << "' to " << purpose;
+    return function && !function.isExternal() ? function : nullptr;
+  }
+  func::FuncOp found;
+  for (auto function : module.getOps<func::FuncOp>()) {
+    if (function.isExternal() || function.isPrivate())
+      continue;
+    if (found) {
+      module.emitError("several public functions ('")
+          << found.getName() << "', '" << function.getName()
+          << "'); choose the model with entry=NAME";
+      return nullptr;
+    }
+    found = function;
+  }
+  if (!found)
+    module.emitError("no public function to ") << purpose << " as the model";
+  return found;
+}
+
