@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LowerPillarConv.h"
+#include "Emitter.h"
 #include "IntegerWeights.h"
 
 #include "quant/Dialect/QNN/IR/QNN.h"
@@ -44,24 +45,12 @@ bool hasIntegerWeights(PillarConvOp op) {
   return isa<IntegerType>(getElementTypeOrSelf(op.getWeight().getType()));
 }
 
-/// Builds the kernel calls of one op.
-class PillarConvEmitter {
+/// Builds the kernel calls of one op: Emitter plus dynamic row counts.
+class PillarConvEmitter : public Emitter {
 public:
-  PillarConvEmitter(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+  using Emitter::Emitter;
+  using Emitter::empty;
 
-  Value i64(int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 64); }
-  Value i32(int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); }
-  Value f32(double v) {
-    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                          APFloat(static_cast<float>(v)));
-  }
-  Value f64(double v) {
-    return arith::ConstantFloatOp::create(b, loc, b.getF64Type(), APFloat(v));
-  }
-  Value null() {
-    return LLVM::ZeroOp::create(b, loc,
-                                LLVM::LLVMPointerType::get(b.getContext()));
-  }
   Value toI64(Value index) {
     return arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
   }
@@ -76,12 +65,6 @@ public:
     return tensor::EmptyOp::create(
         b, loc, ArrayRef<int64_t>{ShapedType::kDynamic, cols}, elementType,
         ValueRange{rows});
-  }
-  ValueRange ukernel(StringRef name, ValueRange inputs, ValueRange outputs,
-                     ArrayRef<int64_t> positions) {
-    return UKernelOp::create(b, loc, outputs.getTypes(), name, inputs, outputs,
-                             b.getDenseI64ArrayAttr(positions))
-        .getResults();
   }
   /// The first `rows` rows of `tensor`.
   Value leadingRows(Value tensor, Value rows) {
@@ -115,9 +98,6 @@ public:
                })
         .getResult(0);
   }
-
-  OpBuilder &b;
-  Location loc;
 };
 
 struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
@@ -135,16 +115,16 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
     Value features = adaptor.getFeatures();
 
     // Rulebook.
-    Value count = tensor::DimOp::create(rewriter, e.loc, features, 0);
+    Value count = tensor::DimOp::create(rewriter, e.location(), features, 0);
     Value capacity = dilate ? e.scaled(count, taps) : count;
     Value importance;
     if (!dilate) {
-      importance = e.null();
+      importance = e.nullPointer();
     } else if (adaptor.getImportance()) {
       importance = e.toF64(adaptor.getImportance());
     } else {
       Value norms = tensor::EmptyOp::create(
-          rewriter, e.loc, ArrayRef<int64_t>{ShapedType::kDynamic},
+          rewriter, e.location(), ArrayRef<int64_t>{ShapedType::kDynamic},
           rewriter.getF64Type(), ValueRange{count});
       importance =
           int8Features
@@ -170,24 +150,26 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
          e.f64(threshold), e.f64(ratio), e.toI64(capacity)},
         {e.empty(capacity, 3, rewriter.getI32Type()),
          e.empty(capacity, taps, rewriter.getI32Type()),
-         tensor::EmptyOp::create(rewriter, e.loc, ArrayRef<int64_t>{2},
+         tensor::EmptyOp::create(rewriter, e.location(), ArrayRef<int64_t>{2},
                                  rewriter.getI64Type())},
         {11, 12, 13});
-    Value zero = arith::ConstantIndexOp::create(rewriter, e.loc, 0);
+    Value zero = arith::ConstantIndexOp::create(rewriter, e.location(), 0);
     Value rowCount = arith::IndexCastOp::create(
-        rewriter, e.loc, rewriter.getIndexType(),
-        tensor::ExtractOp::create(rewriter, e.loc, book[2], ValueRange{zero}));
+        rewriter, e.location(), rewriter.getIndexType(),
+        tensor::ExtractOp::create(rewriter, e.location(), book[2],
+                                  ValueRange{zero}));
     // M ≤ capacity always; saying so bounds every size derived from M.
     AffineExpr s0 = rewriter.getAffineSymbolExpr(0),
                s1 = rewriter.getAffineSymbolExpr(1);
     Value rows = affine::AffineMinOp::create(
-        rewriter, e.loc, AffineMap::get(0, 2, {s0, s1}, rewriter.getContext()),
+        rewriter, e.location(),
+        AffineMap::get(0, 2, {s0, s1}, rewriter.getContext()),
         ValueRange{rowCount, capacity});
     Value outCoords = e.leadingRows(book[0], rows);
     Value neighbours = e.leadingRows(book[1], rows);
 
     // Convolution.
-    Value bias = adaptor.getBias() ? adaptor.getBias() : e.null();
+    Value bias = adaptor.getBias() ? adaptor.getBias() : e.nullPointer();
     Value out = e.empty(rows, cout, rewriter.getF32Type());
     SmallVector<Value> shape = {e.toI64(rows), e.i64(taps), e.i64(cin),
                                 e.i64(cout)};
@@ -197,8 +179,9 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
           getConstantFloatValues(op.getWeight());
       if (!values)
         return failure(); // reported by checkPillarConvLowerable
-      Value weights = createFloatConstant(
-          rewriter, e.loc, weightType.clone(rewriter.getF32Type()), *values);
+      Value weights =
+          createFloatConstant(rewriter, e.location(),
+                              weightType.clone(rewriter.getF32Type()), *values);
       SmallVector<Value> inputs(shape);
       inputs.append({features, neighbours, weights, bias});
       result = e.ukernel("qr_uk_pillar_conv_f32", inputs, out, {8})[0];
@@ -228,7 +211,7 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
       replacements.push_back(
           value.getType() == converted
               ? value
-              : tensor::CastOp::create(rewriter, e.loc, converted, value)
+              : tensor::CastOp::create(rewriter, e.location(), converted, value)
                     .getResult());
     }
     rewriter.replaceOp(op, replacements);
