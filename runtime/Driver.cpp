@@ -5,6 +5,10 @@
 // files, checks them against the model's signature before running, writes
 // or summarises the outputs and, with --bench, times repeated runs.
 //
+// With --device cuda it runs a GPU model (--qnn-lower-to-gpu): inputs are
+// copied to device buffers, the model runs on them, outputs are copied back,
+// and --bench times runs with CUDA events on the runtime's stream.
+//
 // With --compare, it also reports how close outputs are to reference .npy
 // files (error norms, SQNR, cosine similarity, top-1 agreement).
 //
@@ -13,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "quant/Runtime/CudaRuntime.h"
 #include "quant/Runtime/Runtime.h"
 
 #include <algorithm>
@@ -168,6 +173,11 @@ void printHelp(const char *program, const std::vector<Port> &inputs,
       "  --threads T               threads to run on, 0 = every CPU\n"
       "                            (default $QUANT_NUM_THREADS or every CPU;\n"
       "                            now %d)\n"
+      "  --device cpu|cuda         where the model runs (default cpu); a GPU\n"
+      "                            model (--qnn-lower-to-gpu) needs cuda:\n"
+      "                            inputs and outputs are copied to and from\n"
+      "                            the GPU, --bench times with CUDA events.\n"
+      "                            $QUANT_CUDA_DEVICE picks the GPU (0)\n"
       "  --inspect                 print the signature and exit\n"
       "  --help                    print this text and exit\n"
       "\n"
@@ -196,7 +206,28 @@ struct Options {
   int64_t threads = -1; // -1: leave the thread pool as it is
   bool inspect = false;
   bool help = false;
+  bool cuda = false;                   // --device cuda
   std::vector<std::string> references; // --compare [NAME=]FILE, as given
+};
+
+// Device buffers of one run (--device cuda), freed with the driver.
+class DeviceBuffers {
+public:
+  DeviceBuffers() = default;
+  DeviceBuffers(const DeviceBuffers &) = delete;
+  DeviceBuffers &operator=(const DeviceBuffers &) = delete;
+  ~DeviceBuffers() {
+    for (void *buffer : buffers)
+      qr_cuda_free(buffer);
+  }
+  // A buffer of `bytes`, or NULL with qr_last_error().
+  void *allocate(size_t bytes) {
+    void *buffer = qr_cuda_malloc(bytes);
+    if (buffer)
+      buffers.push_back(buffer);
+    return buffer;
+  }
+  std::vector<void *> buffers;
 };
 
 class Driver {
@@ -230,6 +261,9 @@ private:
                       std::vector<TensorPtr> &tensors,
                       std::string &message) const;
   void printBenchReport(std::vector<double> &runNs) const;
+  bool prepareDevice(const std::vector<TensorPtr> &inputTensors,
+                     const std::vector<TensorPtr> &outputTensors,
+                     DeviceBuffers &device, std::string &message) const;
 
   const char *program;
   qr_model *model;
@@ -320,6 +354,17 @@ bool Driver::parseOptions(int argc, char **argv, std::string &message) {
                   std::to_string(integer->max);
         return false;
       }
+      continue;
+    }
+    if (name == "--device") {
+      if (!takeValue())
+        return false;
+      if (value != "cpu" && value != "cuda") {
+        message = "invalid value '" + std::string(value) +
+                  "' for --device: expected cpu or cuda";
+        return false;
+      }
+      options.cuda = value == "cuda";
       continue;
     }
     message = arg.substr(0, 1) == "-"
@@ -443,6 +488,33 @@ bool Driver::loadReferences(const std::vector<std::string> &files,
     if (!files[i].empty() && !tensors.back()) {
       message =
           "reference for output '" + outputs[i].name + "': " + qr_last_error();
+      return false;
+    }
+  }
+  return true;
+}
+
+// --device cuda: one device buffer per input (filled from the host tensor)
+// and per output (zeroed, as host outputs are), in signature order.
+bool Driver::prepareDevice(const std::vector<TensorPtr> &inputTensors,
+                           const std::vector<TensorPtr> &outputTensors,
+                           DeviceBuffers &device, std::string &message) const {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    qr_tensor *input = inputTensors[i].get();
+    size_t bytes = qr_tensor_num_bytes(input);
+    void *buffer = device.allocate(bytes);
+    if (!buffer || qr_cuda_memcpy_htod(buffer, qr_tensor_data(input), bytes)) {
+      message = "input '" + inputs[i].name +
+                "': copying to the GPU: " + qr_last_error();
+      return false;
+    }
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    size_t bytes = qr_tensor_num_bytes(outputTensors[i].get());
+    void *buffer = device.allocate(bytes);
+    if (!buffer || qr_cuda_memset_d8(buffer, 0, bytes)) {
+      message =
+          "output '" + outputs[i].name + "': on the GPU: " + qr_last_error();
       return false;
     }
   }
@@ -621,10 +693,18 @@ void Driver::printBenchReport(std::vector<double> &runNs) const {
   double meanNs = 0;
   for (double ns : runNs)
     meanNs += ns / double(runNs.size());
-  std::printf("bench: %lld runs after %lld warm-up runs, %d thread%s\n",
-              static_cast<long long>(runNs.size()),
-              static_cast<long long>(options.warmupRuns),
-              int(qr_get_num_threads()), qr_get_num_threads() == 1 ? "" : "s");
+  if (options.cuda)
+    std::printf("bench: %lld runs after %lld warm-up runs, %s, CUDA event "
+                "timing\n",
+                static_cast<long long>(runNs.size()),
+                static_cast<long long>(options.warmupRuns),
+                qr_cuda_device_name());
+  else
+    std::printf("bench: %lld runs after %lld warm-up runs, %d thread%s\n",
+                static_cast<long long>(runNs.size()),
+                static_cast<long long>(options.warmupRuns),
+                int(qr_get_num_threads()),
+                qr_get_num_threads() == 1 ? "" : "s");
   const std::pair<const char *, double> rows[] = {
       {"min", runNs.front()},
       {"median", quantile(runNs, 0.5)},
@@ -651,6 +731,10 @@ int Driver::main(int argc, char **argv) {
   }
   if (options.threads >= 0 && qr_set_num_threads(int32_t(options.threads)))
     return usageError(std::string("--threads: ") + qr_last_error());
+  // First, so that a machine without a GPU says so before files are read.
+  if (options.cuda && qr_cuda_init() != 0)
+    return error(kExitFailure,
+                 std::string("--device cuda: ") + qr_last_error());
 
   std::vector<std::string> inputFiles, outputFiles, referenceFiles;
   if (!assignFiles(Kind::Input, options.inputs, "--input", inputFiles,
@@ -680,7 +764,22 @@ int Driver::main(int argc, char **argv) {
     inputArgs.push_back(tensor.get());
   for (const TensorPtr &tensor : outputTensors)
     outputArgs.push_back(tensor.get());
+  DeviceBuffers device;
+  if (options.cuda &&
+      !prepareDevice(inputTensors, outputTensors, device, message))
+    return error(kExitFailure, message);
+  // A GPU model run on host buffers fails in its first GPU call (the
+  // kernels cannot read host memory): say what to do instead.
+  auto runFailure = [&] {
+    std::string message = qr_last_error();
+    if (!options.cuda && message.find(": mgpu") != std::string::npos)
+      message += " (a GPU model runs with --device cuda)";
+    return error(kExitFailure, message);
+  };
   auto runOnce = [&] {
+    if (options.cuda)
+      return qr_model_run_buffers(model, int32_t(device.buffers.size()),
+                                  device.buffers.data()) == 0;
     return qr_model_run(model, int32_t(inputArgs.size()), inputArgs.data(),
                         int32_t(outputArgs.size()), outputArgs.data()) == 0;
   };
@@ -689,12 +788,42 @@ int Driver::main(int argc, char **argv) {
   int64_t warmupRuns = options.benchRuns ? options.warmupRuns : 0;
   for (int64_t run = 0; run < warmupRuns; ++run)
     if (!runOnce())
-      return error(kExitFailure, qr_last_error());
+      return runFailure();
   for (int64_t run = 0; run < std::max<int64_t>(options.benchRuns, 1); ++run) {
+    if (options.cuda) {
+      // Device time from an event before to one after the run's work on
+      // the stream (the host's launch overhead shows only where the GPU
+      // waits for it).
+      if (qr_cuda_timer_start() != 0)
+        return error(kExitFailure, qr_last_error());
+      if (!runOnce())
+        return runFailure();
+      double milliseconds = qr_cuda_timer_stop();
+      if (milliseconds < 0)
+        return error(kExitFailure, qr_last_error());
+      runNs.push_back(milliseconds * 1e6);
+      continue;
+    }
     uint64_t start = qr_now_ns();
     if (!runOnce())
-      return error(kExitFailure, qr_last_error());
+      return runFailure();
     runNs.push_back(double(qr_now_ns() - start));
+  }
+  if (options.cuda) {
+    // Asynchronous errors of the last run surface here.
+    if (qr_cuda_synchronize() != 0)
+      return error(kExitFailure, std::string("--device cuda: the model "
+                                             "failed on the GPU: ") +
+                                     qr_last_error());
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      qr_tensor *output = outputTensors[i].get();
+      if (qr_cuda_memcpy_dtoh(qr_tensor_data(output),
+                              device.buffers[inputs.size() + i],
+                              qr_tensor_num_bytes(output)) != 0)
+        return error(kExitFailure,
+                     "output '" + outputs[i].name +
+                         "': copying from the GPU: " + qr_last_error());
+    }
   }
 
   for (size_t i = 0; i < outputs.size(); ++i) {

@@ -8,8 +8,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "quant/Runtime/Runtime.h"
 #include "RuntimeInternal.h"
+#include "quant/Runtime/CudaRuntime.h"
+#include "quant/Runtime/Runtime.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -393,6 +394,50 @@ qr_model *finishModel(qr_model *model, std::string_view signature,
   return model;
 }
 
+// Runs the model's entry and collects the first kernel error of the run.
+int runEntry(qr_model &model, void **buffers) {
+  clearKernelError();
+  int32_t status = model.entry(buffers);
+  if (status != 0)
+    return fail(-1, model.description + " failed: quant_model_run returned " +
+                        std::to_string(status));
+  if (std::optional<std::string> error = takeKernelError())
+    return fail(-1, model.description + " failed: " + *error);
+  return 0;
+}
+
+// The address range a loaded library's segments occupy, for
+// releasing the device copies of its constants before it is unmapped
+// (another library mapped there later must not hit the cache).
+bool libraryAddressRange(void *library, uintptr_t &begin, uintptr_t &end) {
+  struct link_map *map = nullptr;
+  if (dlinfo(library, RTLD_DI_LINKMAP, &map) != 0 || !map)
+    return false;
+  struct Search {
+    ElfW(Addr) base;
+    uintptr_t begin = UINTPTR_MAX, end = 0;
+  } search{map->l_addr};
+  dl_iterate_phdr(
+      [](struct dl_phdr_info *info, size_t, void *data) {
+        auto *search = static_cast<Search *>(data);
+        if (info->dlpi_addr != search->base)
+          return 0;
+        for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &segment = info->dlpi_phdr[i];
+          if (segment.p_type != PT_LOAD)
+            continue;
+          uintptr_t start = info->dlpi_addr + segment.p_vaddr;
+          search->begin = std::min(search->begin, start);
+          search->end = std::max(search->end, start + segment.p_memsz);
+        }
+        return 1;
+      },
+      &search);
+  begin = search.begin;
+  end = search.end;
+  return begin < end;
+}
+
 } // namespace
 
 extern "C" {
@@ -471,8 +516,13 @@ qr_model *qr_model_from_symbols(const char *signature, qr_model_entry entry) {
 void qr_model_destroy(qr_model *model) {
   if (!model)
     return;
-  if (model->library)
+  if (model->library) {
+    uintptr_t begin, end;
+    if (libraryAddressRange(model->library, begin, end))
+      qr_cuda_release_constants(reinterpret_cast<const void *>(begin),
+                                reinterpret_cast<const void *>(end));
     dlclose(model->library);
+  }
   delete model;
 }
 
@@ -533,14 +583,36 @@ int qr_model_run(qr_model *model, int32_t num_inputs, qr_tensor *const *inputs,
   if (!checkTensors(*model, Kind::Input, num_inputs, inputs, buffers) ||
       !checkTensors(*model, Kind::Output, num_outputs, outputs, buffers))
     return -1;
-  clearKernelError();
-  int32_t status = model->entry(buffers.data());
-  if (status != 0)
-    return fail(-1, model->description + " failed: quant_model_run returned " +
-                        std::to_string(status));
-  if (std::optional<std::string> error = takeKernelError())
-    return fail(-1, model->description + " failed: " + *error);
-  return 0;
+  return runEntry(*model, buffers.data());
+}
+
+int qr_model_run_buffers(qr_model *model, int32_t num_buffers,
+                         void *const *buffers) {
+  if (!model)
+    return fail(-1, std::string("qr_model_run_buffers: null model"));
+  size_t inputs = model->inputs.size();
+  size_t expected = inputs + model->outputs.size();
+  if (num_buffers < 0 || size_t(num_buffers) != expected ||
+      (num_buffers && !buffers))
+    return fail(-1,
+                model->description + " takes " + std::to_string(expected) +
+                    " buffers (" + std::to_string(inputs) + " inputs, then " +
+                    std::to_string(model->outputs.size()) + " outputs), got " +
+                    (num_buffers && !buffers ? std::string("a null array")
+                                             : std::to_string(num_buffers)));
+  auto nameOf = [&](size_t i) {
+    return i < inputs ? "input '" + model->inputs[i].name + "'"
+                      : "output '" + model->outputs[i - inputs].name + "'";
+  };
+  for (size_t i = 0; i < expected; ++i) {
+    if (!buffers[i])
+      return fail(-1, "the buffer of " + nameOf(i) + " is null");
+    for (size_t j = std::max(i + 1, inputs); j < expected; ++j)
+      if (buffers[j] == buffers[i])
+        return fail(-1, nameOf(j) + " has the same buffer as " + nameOf(i));
+  }
+  std::vector<void *> copy(buffers, buffers + expected);
+  return runEntry(*model, copy.data());
 }
 
 void qr_report_kernel_error(const char *message) {

@@ -36,6 +36,12 @@ static const char kUsage[] =
     "                            (default 3)\n"
     "  --threads T               threads to run on, 0 = every CPU\n"
     "                            (default $QUANT_NUM_THREADS or every CPU)\n"
+    "  --device cpu|cuda         where the model runs (default cpu). A GPU\n"
+    "                            model (quant-opt --qnn-lower-to-gpu) runs\n"
+    "                            with cuda: inputs are copied to the GPU,\n"
+    "                            outputs back, and --bench times with CUDA\n"
+    "                            events; $QUANT_CUDA_DEVICE picks the GPU\n"
+    "                            (default 0)\n"
     "  --inspect                 print the model's inputs and outputs\n"
     "  --help                    this text; after MODEL.so, followed by\n"
     "                            the model's signature\n"
@@ -45,6 +51,7 @@ static const char kUsage[] =
     "  quant-run model.so --input x=x.npy --output y=y.npy\n"
     "  quant-run model.so --input x.npy --bench 100 --threads 1\n"
     "  quant-run model.so --input x.npy --compare y=y_float.npy\n"
+    "  quant-run gpu_model.so --device cuda --input x.npy --bench 100\n"
     "  quant-run --inspect y.npy\n"
     "\n"
     "Exit status: 0 on success, 1 when a file or the model fails, 2 for a\n"
@@ -156,7 +163,7 @@ int main(int argc, char **argv) {
   }
   if (first[0] == '-') {
     for (const char *option : {"--input", "--output", "--compare", "--bench",
-                               "--warmup", "--threads"}) {
+                               "--warmup", "--threads", "--device"}) {
       if (first == option || first.rfind(std::string(option) + "=", 0) == 0) {
         std::string message =
             "the model comes first: quant-run MODEL.so " + first + " ...";

@@ -153,6 +153,16 @@ const int64_t *qr_model_output_shape(const qr_model *model, int32_t index);
 int qr_model_run(qr_model *model, int32_t num_inputs, qr_tensor *const *inputs,
                  int32_t num_outputs, qr_tensor *const *outputs);
 
+/* Runs the model on raw buffers: `num_buffers` pointers, the inputs then
+ * the outputs in signature order, each to a dense row-major buffer of the
+ * signature's dtype and shape (the caller's guarantee: the runtime cannot
+ * check sizes). This is how a GPU model (--qnn-lower-to-gpu) runs, on
+ * device buffers from qr_cuda_malloc. The count must match, no buffer may
+ * be NULL, and an output must not share its buffer with another input or
+ * output. 0 on success. */
+int qr_model_run_buffers(qr_model *model, int32_t num_buffers,
+                         void *const *buffers);
+
 /* Called by micro-kernels on invalid runtime data (duplicate or out-of-grid
  * pillar coordinates, ...): the first message of a run is kept and the
  * qr_model_run in progress returns non-zero with it. The kernel itself
@@ -163,7 +173,8 @@ void qr_report_kernel_error(const char *message);
 /* The command-line driver shared by quant-run and compiled executables:
  *
  *   PROGRAM [--input [NAME=]X.npy]... [--output [NAME=]Y.npy]...
- *           [--bench N] [--warmup W] [--threads T] [--inspect]
+ *           [--bench N] [--warmup W] [--threads T] [--device cpu|cuda]
+ *           [--inspect]
  *
  * `argv[0]` is the program name used in messages; `--help` explains the
  * rest. Returns the process exit status: 0, 1 for a failure (unreadable or
