@@ -19,6 +19,12 @@ config.substitutions.append(
     ("%quant_test_models",
      os.path.join(config.quant_obj_root, "unittests", "Runtime")))
 
+# The runtime's GPU kernels as PTX (runtime/cuda/kernels, built with CUDA).
+config.substitutions.append(
+    ("%quant_cuda_kernels_ptx",
+     os.path.join(config.quant_obj_root, "lib", "quant", "cuda",
+                  "kernels.sm_90.ptx")))
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 

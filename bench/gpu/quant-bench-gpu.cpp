@@ -1,0 +1,651 @@
+//===- quant-bench-gpu.cpp - GPU kernels: checks and speed vs cuBLAS ------===//
+//
+//   quant-bench-gpu check [--seed S]   every kernel of GpuKernels.h against a
+//                                      float64 host reference, fresh random
+//                                      inputs, outputs poisoned with NaN
+//   quant-bench-gpu bench [--quick]    speed against cuBLAS fp16 (W4A16),
+//                                      cuBLASLt int8 (W8A8, W4A8) and a
+//                                      device-to-device copy (Hadamard)
+//
+// Both print a table; check exits non-zero on any failure. Timings are
+// device-event medians; weight buffers rotate through more copies than L2
+// holds, so the numbers are for weights streamed from HBM, as in decoding.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant/Runtime/CudaRuntime.h"
+#include "quant/Runtime/GpuKernels.h"
+#include "quant/Runtime/Runtime.h"
+
+#include <cublasLt.h>
+#include <cublas_v2.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Plumbing
+//===----------------------------------------------------------------------===//
+
+[[noreturn]] void die(const std::string &message) {
+  std::fprintf(stderr, "quant-bench-gpu: %s\n", message.c_str());
+  std::exit(2);
+}
+
+void checkCuda(int status, const char *what) {
+  if (status != 0)
+    die(std::string(what) + ": " + qr_last_error());
+}
+
+/// Errors the kernels reported (through qr_report_kernel_error) surface at
+/// the next qr_model_run; outside a model the runtime keeps the last one.
+void checkKernels(const char *what) { checkCuda(qr_cuda_synchronize(), what); }
+
+void checkCublas(cublasStatus_t status, const char *what) {
+  if (status != CUBLAS_STATUS_SUCCESS)
+    die(std::string(what) + ": cuBLAS status " + std::to_string(status));
+}
+
+/// A device buffer freed with its owner.
+struct DeviceBuffer {
+  void *ptr = nullptr;
+  size_t bytes = 0;
+  explicit DeviceBuffer(size_t size) : bytes(size) {
+    ptr = qr_cuda_malloc(std::max<size_t>(size, 16));
+    if (!ptr)
+      die(std::string("qr_cuda_malloc: ") + qr_last_error());
+  }
+  DeviceBuffer(DeviceBuffer &&other) noexcept
+      : ptr(other.ptr), bytes(other.bytes) {
+    other.ptr = nullptr;
+  }
+  DeviceBuffer(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+  ~DeviceBuffer() {
+    if (ptr)
+      qr_cuda_free(ptr);
+  }
+  template <typename T> T *as() const { return static_cast<T *>(ptr); }
+  void upload(const void *host) {
+    checkCuda(qr_cuda_memcpy_htod(ptr, host, bytes), "upload");
+  }
+  void download(void *host) const {
+    checkCuda(qr_cuda_memcpy_dtoh(host, ptr, bytes), "download");
+  }
+  /// 0xff bytes: NaN floats, so an unwritten output cannot pass.
+  void poison() { checkCuda(qr_cuda_memset_d8(ptr, 0xff, bytes), "poison"); }
+};
+
+template <typename T> DeviceBuffer toDevice(const std::vector<T> &host) {
+  DeviceBuffer buffer(host.size() * sizeof(T));
+  buffer.upload(host.data());
+  return buffer;
+}
+
+/// Relative L2 error; NaN or a size mismatch is infinite.
+double relativeError(const std::vector<float> &got,
+                     const std::vector<double> &want) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (!std::isfinite(got[i]))
+      return INFINITY;
+    num += (got[i] - want[i]) * (got[i] - want[i]);
+    den += want[i] * want[i];
+  }
+  return std::sqrt(num / std::max(den, 1e-300));
+}
+
+float roundToHalf(float x) { return __half2float(__float2half_rn(x)); }
+
+//===----------------------------------------------------------------------===//
+// Quantized weights and their references
+//===----------------------------------------------------------------------===//
+
+struct Weights {
+  int bits;
+  int64_t K, N, group;
+  std::vector<uint8_t> codes; // [K][N]
+  std::vector<float> scales;  // [G][N]
+  std::vector<int32_t> zeros; // [G][N]
+  std::vector<uint8_t> packed;
+
+  Weights(std::mt19937_64 &rng, int bits, int64_t K, int64_t N, int64_t group,
+          bool symmetric)
+      : bits(bits), K(K), N(N), group(group) {
+    const int64_t G = K / group;
+    std::uniform_int_distribution<int> code(0, (1 << bits) - 1);
+    std::uniform_real_distribution<float> scale(0.002f, 0.02f);
+    codes.resize(K * N);
+    for (auto &c : codes)
+      c = uint8_t(code(rng));
+    scales.resize(G * N);
+    zeros.resize(G * N);
+    for (int64_t i = 0; i < G * N; ++i) {
+      scales[i] = scale(rng);
+      zeros[i] = symmetric ? 1 << (bits - 1) : code(rng);
+    }
+    packed.resize(qr_gpu_packed_weights_bytes(bits, K, N, group));
+    if (packed.empty() ||
+        qr_gpu_pack_weights(bits, K, N, group, codes.data(), scales.data(),
+                            zeros.data(), packed.data()) != 0)
+      die("qr_gpu_pack_weights rejected valid weights");
+  }
+
+  int64_t at(int64_t k, int64_t n) const { return (k / group) * N + n; }
+  /// The weight the f16 kernels multiply: f16(f16(u − z)·f16(s)).
+  double halfWeight(int64_t k, int64_t n) const {
+    float diff = float(int(codes[k * N + n]) - zeros[at(k, n)]);
+    return roundToHalf(diff * roundToHalf(scales[at(k, n)]));
+  }
+  double exactWeight(int64_t k, int64_t n) const {
+    return double(int(codes[k * N + n]) - zeros[at(k, n)]) * scales[at(k, n)];
+  }
+};
+
+std::vector<float> randomFloats(std::mt19937_64 &rng, size_t count,
+                                float spread = 1.0f) {
+  std::normal_distribution<float> normal(0.0f, spread);
+  std::vector<float> v(count);
+  for (auto &x : v)
+    x = normal(rng);
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// Checks
+//===----------------------------------------------------------------------===//
+
+struct CheckTable {
+  int failures = 0;
+  void row(const std::string &what, double error, double bound,
+           const std::string &note = "") {
+    bool ok = error <= bound;
+    failures += !ok;
+    std::printf("%-52s %10.2e %9.0e  %s %s\n", what.c_str(), error, bound,
+                ok ? "ok  " : "FAIL", note.c_str());
+  }
+};
+
+void checkWeightOnly(std::mt19937_64 &rng, CheckTable &table, int64_t M,
+                     int64_t N, int64_t K, int bits, int64_t group) {
+  Weights w(rng, bits, K, N, group, /*symmetric=*/false);
+  std::vector<float> A = randomFloats(rng, M * K);
+  std::vector<double> ref(M * N, 0.0), exact(M * N, 0.0);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k = 0; k < K; ++k) {
+      double a = roundToHalf(A[m * K + k]), aExact = A[m * K + k];
+      for (int64_t n = 0; n < N; ++n) {
+        ref[m * N + n] += a * w.halfWeight(k, n);
+        exact[m * N + n] += aExact * w.exactWeight(k, n);
+      }
+    }
+  DeviceBuffer dA = toDevice(A), dW = toDevice(w.packed), dC(M * N * 4);
+  dC.poison();
+  qr_gpu_matmul_f16w(M, N, K, bits, group, dA.as<float>(), K, dW.ptr,
+                     dC.as<float>(), N);
+  checkKernels("qr_gpu_matmul_f16w");
+  std::vector<float> C(M * N);
+  dC.download(C.data());
+  char what[128], note[64];
+  std::snprintf(what, sizeof what, "f16w W%dA16 M=%ld N=%ld K=%ld g=%ld", bits,
+                long(M), long(N), long(K), long(group));
+  std::snprintf(note, sizeof note, "(vs unrounded f64: %.1e)",
+                relativeError(C, exact));
+  table.row(what, relativeError(C, ref), 1e-5, note);
+}
+
+void checkInteger(std::mt19937_64 &rng, CheckTable &table, int64_t M, int64_t N,
+                  int64_t K, int bits, int64_t group, bool perToken,
+                  int32_t aZero) {
+  Weights w(rng, bits, K, N, group, /*symmetric=*/true);
+  std::uniform_int_distribution<int> act(-128, 127);
+  std::vector<int8_t> A(M * K);
+  for (auto &a : A)
+    a = int8_t(act(rng));
+  std::vector<float> aScales(M);
+  for (auto &s : aScales)
+    s = std::uniform_real_distribution<float>(0.01f, 0.1f)(rng);
+  const float aScale = 0.05f;
+  std::vector<double> ref(M * N);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double sum = 0;
+      for (int64_t g = 0; g < K / group; ++g) {
+        int64_t exact = 0; // the int32 sums, exactly
+        for (int64_t k = g * group; k < (g + 1) * group; ++k)
+          exact += int64_t(A[m * K + k] - aZero) *
+                   (int64_t(w.codes[k * N + n]) - w.zeros[g * N + n]);
+        sum += double(exact) * w.scales[g * N + n];
+      }
+      ref[m * N + n] = sum * (perToken ? aScales[m] : aScale);
+    }
+  DeviceBuffer dA = toDevice(A), dS = toDevice(aScales),
+               dW = toDevice(w.packed), dC(M * N * 4);
+  dC.poison();
+  qr_gpu_matmul_s8(M, N, K, bits, group, dA.as<int8_t>(), K,
+                   perToken ? dS.as<float>() : nullptr, aScale, aZero, dW.ptr,
+                   dC.as<float>(), N);
+  checkKernels("qr_gpu_matmul_s8");
+  std::vector<float> C(M * N);
+  dC.download(C.data());
+  char what[128];
+  std::snprintf(what, sizeof what, "s8 W%dA8 M=%ld N=%ld K=%ld g=%ld %s zp=%d",
+                bits, long(M), long(N), long(K), long(group),
+                perToken ? "token" : "tensor", aZero);
+  table.row(what, relativeError(C, ref), 1e-6,
+            M > 64 && K % 16 == 0 ? "(tiled)" : "(stream)");
+}
+
+void checkHadamard(std::mt19937_64 &rng, CheckTable &table, int64_t rows,
+                   int64_t n, bool withSigns) {
+  std::vector<float> X = randomFloats(rng, rows * n);
+  std::vector<int8_t> signs(n);
+  for (auto &s : signs)
+    s = (rng() & 1) ? 1 : -1;
+  // Reference: the definition y_j = Σ_i x_i s_i (−1)^popcount(i & j) / √n
+  // for small n, an independent float64 butterfly for large n.
+  std::vector<double> ref(rows * n);
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<double> x(n);
+    for (int64_t i = 0; i < n; ++i)
+      x[i] = double(X[r * n + i]) * (withSigns ? signs[i] : 1);
+    if (n <= 1024) {
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0;
+        for (int64_t i = 0; i < n; ++i)
+          sum += __builtin_popcountll(i & j) % 2 ? -x[i] : x[i];
+        ref[r * n + j] = sum / std::sqrt(double(n));
+      }
+    } else {
+      for (int64_t h = n / 2; h >= 1; h /= 2)
+        for (int64_t i = 0; i < n; i += 2 * h)
+          for (int64_t j = i; j < i + h; ++j) {
+            double a = x[j], b = x[j + h];
+            x[j] = a + b;
+            x[j + h] = a - b;
+          }
+      for (int64_t i = 0; i < n; ++i)
+        ref[r * n + i] = x[i] / std::sqrt(double(n));
+    }
+  }
+  DeviceBuffer dX = toDevice(X), dS = toDevice(signs);
+  qr_gpu_hadamard_f32(dX.as<float>(), rows, n, n,
+                      withSigns ? dS.as<int8_t>() : nullptr, nullptr, 1);
+  checkKernels("qr_gpu_hadamard_f32");
+  std::vector<float> Y(rows * n);
+  dX.download(Y.data());
+  char what[128];
+  std::snprintf(what, sizeof what, "hadamard rows=%ld n=%ld%s", long(rows),
+                long(n), withSigns ? " signs" : "");
+  table.row(what, relativeError(Y, ref), 1e-6);
+}
+
+void checkGemmF32(std::mt19937_64 &rng, CheckTable &table, int64_t batch,
+                  int64_t M, int64_t N, int64_t K, bool transposeB) {
+  std::vector<float> A = randomFloats(rng, batch * M * K),
+                     B = randomFloats(rng, batch * K * N);
+  std::vector<double> ref(batch * M * N, 0.0);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        double sum = 0;
+        for (int64_t k = 0; k < K; ++k)
+          sum += double(A[b * M * K + m * K + k]) *
+                 B[b * K * N + (transposeB ? n * K + k : k * N + n)];
+        ref[b * M * N + m * N + n] = sum;
+      }
+  DeviceBuffer dA = toDevice(A), dB = toDevice(B), dC(batch * M * N * 4);
+  dC.poison();
+  qr_gpu_gemm_f32(batch, M, N, K, dA.as<float>(), K, M * K, dB.as<float>(),
+                  transposeB ? K : N, K * N, transposeB, dC.as<float>(), N,
+                  M * N);
+  checkKernels("qr_gpu_gemm_f32");
+  std::vector<float> C(batch * M * N);
+  dC.download(C.data());
+  char what[128];
+  std::snprintf(what, sizeof what, "gemm f32 batch=%ld M=%ld N=%ld K=%ld%s",
+                long(batch), long(M), long(N), long(K),
+                transposeB ? " B^T" : "");
+  table.row(what, relativeError(C, ref), 1e-5);
+}
+
+void checkQuantize(std::mt19937_64 &rng, CheckTable &table, int64_t M,
+                   int64_t K, int bits) {
+  std::vector<float> X = randomFloats(rng, M * K, 3.0f);
+  X[1] = NAN; // NaN is skipped by absmax and quantizes to 0
+  DeviceBuffer dX = toDevice(X), dQ(M * K), dS(M * 4);
+  dQ.poison();
+  dS.poison();
+  qr_gpu_quantize_per_token_f32(M, K, dX.as<float>(), K, bits, dQ.as<int8_t>(),
+                                K, dS.as<float>());
+  checkKernels("qr_gpu_quantize_per_token_f32");
+  std::vector<int8_t> Q(M * K);
+  std::vector<float> S(M);
+  dQ.download(Q.data());
+  dS.download(S.data());
+  int64_t mismatches = 0;
+  const double qmax = (1 << (bits - 1)) - 1;
+  for (int64_t m = 0; m < M; ++m) {
+    float absmax = 0;
+    for (int64_t k = 0; k < K; ++k)
+      if (std::fabs(X[m * K + k]) > absmax)
+        absmax = std::fabs(X[m * K + k]);
+    float scale = float(double(absmax) / qmax);
+    mismatches += std::memcmp(&scale, &S[m], 4) != 0;
+    for (int64_t k = 0; k < K; ++k) {
+      double r = std::nearbyint(double(X[m * K + k]) / double(scale));
+      int code =
+          std::isnan(r) || scale == 0 ? 0 : int(std::clamp(r, -qmax - 1, qmax));
+      mismatches += code != Q[m * K + k];
+    }
+  }
+  char what[128];
+  std::snprintf(what, sizeof what, "quantize per-token M=%ld K=%ld bits=%d",
+                long(M), long(K), bits);
+  table.row(what, double(mismatches), 0, "(mismatching codes/scales)");
+}
+
+int runChecks(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::printf("seed %llu\n%-52s %10s %9s\n", (unsigned long long)seed,
+              "check (vs float64)", "rel err", "bound");
+  CheckTable t;
+  for (int bits : {4, 8}) {
+    checkWeightOnly(rng, t, 1, 4096, 4096, bits, 128);
+    checkWeightOnly(rng, t, 5, 333, 320, bits, 64);
+    checkWeightOnly(rng, t, 16, 1000, 1024, bits, 1024);
+    checkWeightOnly(rng, t, 37, 256, 768, bits, 128);
+    checkWeightOnly(rng, t, 130, 200, 384, bits, 384);
+    checkInteger(rng, t, 1, 4096, 4096, bits, 4096, true, 0);
+    checkInteger(rng, t, 7, 333, 320, bits, 64, true, 0);
+    checkInteger(rng, t, 16, 257, 1024, bits, 128, false, -3);
+    checkInteger(rng, t, 61, 128, 200, bits, 200, true, 5);
+    checkInteger(rng, t, 200, 300, 512, bits, 512, true, 0);
+    checkInteger(rng, t, 256, 256, 1024, bits, 128, false, 7);
+    checkInteger(rng, t, 300, 130, 96, bits, 96, true, -2);
+  }
+  for (int64_t n : {1, 2, 16, 64, 128, 256, 1024, 4096, 8192, 16384, 32768})
+    checkHadamard(rng, t, n >= 8192 ? 3 : 7, n, n % 3 != 0);
+  checkGemmF32(rng, t, 1, 70, 130, 257, false);
+  checkGemmF32(rng, t, 2, 64, 64, 64, true);
+  checkQuantize(rng, t, 5, 1000, 8);
+  checkQuantize(rng, t, 3, 4096, 4);
+  std::printf("%d failure(s)\n", t.failures);
+  return t.failures ? 1 : 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Benchmarks
+//===----------------------------------------------------------------------===//
+
+constexpr size_t kRotationBytes = size_t(256) << 20; // well over L2
+
+/// Median of `reps` device-event timings of `work` (which takes the
+/// iteration index, to rotate buffers), after warm-up.
+double medianMs(const std::function<void(int)> &work, int reps = 30,
+                int inner = 10) {
+  for (int i = 0; i < 3; ++i)
+    work(i);
+  checkKernels("warm-up");
+  std::vector<double> times;
+  for (int r = 0; r < reps; ++r) {
+    checkCuda(qr_cuda_timer_start(), "timer");
+    for (int i = 0; i < inner; ++i)
+      work(r * inner + i);
+    double ms = qr_cuda_timer_stop();
+    if (ms < 0)
+      die(std::string("timer: ") + qr_last_error());
+    times.push_back(ms / inner);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+int copiesFor(size_t bytes) {
+  return int(std::max<size_t>(1, (kRotationBytes + bytes - 1) / bytes));
+}
+
+struct Cublas {
+  cublasHandle_t handle;
+  cublasLtHandle_t lt;
+  DeviceBuffer workspace{size_t(32) << 20};
+  Cublas() {
+    checkCublas(cublasCreate(&handle), "cublasCreate");
+    checkCublas(cublasSetStream(handle, cudaStream_t(qr_cuda_stream())),
+                "cublasSetStream");
+    checkCublas(cublasLtCreate(&lt), "cublasLtCreate");
+  }
+  ~Cublas() {
+    cublasLtDestroy(lt);
+    cublasDestroy(handle);
+  }
+
+  /// C[M][N] (f16, row-major) = A[M][K] · W[N][K]ᵀ, f32 accumulation.
+  void gemmF16(int64_t M, int64_t N, int64_t K, const void *A, const void *W,
+               void *C) {
+    const float one = 1, zero = 0;
+    checkCublas(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, int(N), int(M),
+                             int(K), &one, W, CUDA_R_16F, int(K), A, CUDA_R_16F,
+                             int(K), &zero, C, CUDA_R_16F, int(N),
+                             CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                "cublasGemmEx");
+  }
+
+  /// The int8 "TN" matmul: C[M][N] (int32) = A[M][K] · W[N][K]ᵀ; the plan
+  /// (descriptors and heuristic's algorithm) is built once per shape.
+  struct Int8Plan {
+    cublasLtMatmulDesc_t op;
+    cublasLtMatrixLayout_t w, a, c;
+    cublasLtMatmulAlgo_t algo;
+  };
+  Int8Plan planInt8(int64_t M, int64_t N, int64_t K) {
+    Int8Plan p;
+    checkCublas(cublasLtMatmulDescCreate(&p.op, CUBLAS_COMPUTE_32I, CUDA_R_32I),
+                "cublasLtMatmulDescCreate");
+    cublasOperation_t t = CUBLAS_OP_T;
+    checkCublas(cublasLtMatmulDescSetAttribute(
+                    p.op, CUBLASLT_MATMUL_DESC_TRANSA, &t, sizeof t),
+                "TRANSA");
+    checkCublas(cublasLtMatrixLayoutCreate(&p.w, CUDA_R_8I, K, N, K), "w");
+    checkCublas(cublasLtMatrixLayoutCreate(&p.a, CUDA_R_8I, K, M, K), "a");
+    checkCublas(cublasLtMatrixLayoutCreate(&p.c, CUDA_R_32I, N, M, N), "c");
+    cublasLtMatmulPreference_t pref;
+    checkCublas(cublasLtMatmulPreferenceCreate(&pref), "preference");
+    size_t ws = workspace.bytes;
+    checkCublas(
+        cublasLtMatmulPreferenceSetAttribute(
+            pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws),
+        "workspace");
+    cublasLtMatmulHeuristicResult_t result;
+    int found = 0;
+    checkCublas(cublasLtMatmulAlgoGetHeuristic(lt, p.op, p.w, p.a, p.c, p.c,
+                                               pref, 1, &result, &found),
+                "cublasLtMatmulAlgoGetHeuristic");
+    if (!found)
+      die("cuBLASLt has no int8 algorithm for this shape");
+    p.algo = result.algo;
+    cublasLtMatmulPreferenceDestroy(pref);
+    return p;
+  }
+  void gemmInt8(const Int8Plan &p, const void *A, const void *W, void *C) {
+    const int32_t one = 1, zero = 0;
+    checkCublas(cublasLtMatmul(lt, p.op, &one, W, p.w, A, p.a, &zero, C, p.c, C,
+                               p.c, &p.algo, workspace.ptr, workspace.bytes,
+                               cudaStream_t(qr_cuda_stream())),
+                "cublasLtMatmul");
+  }
+};
+
+/// `copies` device buffers of `bytes` each, holding the same data.
+struct Rotation {
+  std::vector<std::unique_ptr<DeviceBuffer>> buffers;
+  Rotation(const void *host, size_t bytes, int copies) {
+    for (int i = 0; i < copies; ++i) {
+      buffers.push_back(std::make_unique<DeviceBuffer>(bytes));
+      buffers.back()->upload(host);
+    }
+  }
+  void *operator[](int i) const { return buffers[i % buffers.size()]->ptr; }
+};
+
+std::vector<uint8_t> randomBytes(std::mt19937_64 &rng, size_t count) {
+  std::vector<uint8_t> v(count);
+  for (auto &b : v)
+    b = uint8_t(rng());
+  return v;
+}
+
+void benchMatmuls(Cublas &cublas, bool quick) {
+  std::mt19937_64 rng(7);
+  std::printf("\n%-26s %6s %6s %6s %10s %10s %10s %8s\n", "matmul (ms, median)",
+              "M", "N=K", "", "quant", "peer", "peer", "speed-up");
+  const std::vector<int64_t> sizes = {4096, 11008};
+  const std::vector<int64_t> rows =
+      quick ? std::vector<int64_t>{1, 16, 4096}
+            : std::vector<int64_t>{1, 16, 128, 4096};
+  for (int64_t NK : sizes)
+    for (int64_t M : rows) {
+      const int64_t N = NK, K = NK;
+      // Random codes and scales: the kernels' speed does not depend on the
+      // values, only that they are not all zero.
+      std::vector<float> A = randomFloats(rng, M * K);
+      std::vector<uint8_t> a8 = randomBytes(rng, M * K);
+      DeviceBuffer dA = toDevice(A), dA8 = toDevice(a8), dC(M * N * 4),
+                   dAh(M * K * 2), dCh(M * N * 2), dCi(M * N * 4);
+      std::vector<__half> Ah(M * K);
+      for (int64_t i = 0; i < M * K; ++i)
+        Ah[i] = __float2half_rn(A[i]);
+      dAh.upload(Ah.data());
+
+      // W4A16 vs cuBLAS fp16.
+      std::vector<uint8_t> codes4 = randomBytes(rng, K * N);
+      for (auto &c : codes4)
+        c &= 15;
+      std::vector<float> scales((K / 128) * N, 0.01f);
+      std::vector<int32_t> zeros((K / 128) * N, 8);
+      std::vector<uint8_t> packed4(qr_gpu_packed_weights_bytes(4, K, N, 128));
+      qr_gpu_pack_weights(4, K, N, 128, codes4.data(), scales.data(),
+                          zeros.data(), packed4.data());
+      Rotation w4(packed4.data(), packed4.size(), copiesFor(packed4.size()));
+      std::vector<__half> Wh(N * K);
+      for (auto &w : Wh)
+        w = __float2half_rn(std::normal_distribution<float>(0, 0.02f)(rng));
+      Rotation wh(Wh.data(), Wh.size() * 2, copiesFor(Wh.size() * 2));
+      double ours = medianMs([&](int i) {
+        qr_gpu_matmul_f16w(M, N, K, 4, 128, dA.as<float>(), K, w4[i],
+                           dC.as<float>(), N);
+      });
+      double peer = medianMs(
+          [&](int i) { cublas.gemmF16(M, N, K, dAh.ptr, wh[i], dCh.ptr); });
+      std::printf("%-26s %6ld %6ld %6s %10.4f %10.4f %10s %7.2fx\n",
+                  "W4A16 g128 / cuBLAS f16", long(M), long(NK), "", ours, peer,
+                  "", peer / ours);
+
+      // W8A8 and W4A8 vs cuBLASLt int8 (int32 out; ours writes f32 with
+      // the scales applied).
+      std::vector<uint8_t> codes8 = randomBytes(rng, K * N);
+      std::vector<float> scalesC(N, 0.01f);
+      std::vector<int32_t> zeros8(N, 128), zeros4c(N, 8);
+      std::vector<uint8_t> packed8(qr_gpu_packed_weights_bytes(8, K, N, K)),
+          packed4c(qr_gpu_packed_weights_bytes(4, K, N, K));
+      qr_gpu_pack_weights(8, K, N, K, codes8.data(), scalesC.data(),
+                          zeros8.data(), packed8.data());
+      qr_gpu_pack_weights(4, K, N, K, codes4.data(), scalesC.data(),
+                          zeros4c.data(), packed4c.data());
+      Rotation w8(packed8.data(), packed8.size(), copiesFor(packed8.size()));
+      Rotation w4c(packed4c.data(), packed4c.size(),
+                   copiesFor(packed4c.size()));
+      Rotation wi8(codes8.data(), codes8.size(), copiesFor(codes8.size()));
+      DeviceBuffer dScales = toDevice(std::vector<float>(M, 0.02f));
+      double ours8 = medianMs([&](int i) {
+        qr_gpu_matmul_s8(M, N, K, 8, K, dA8.as<int8_t>(), K,
+                         dScales.as<float>(), 0, 0, w8[i], dC.as<float>(), N);
+      });
+      double ours4 = medianMs([&](int i) {
+        qr_gpu_matmul_s8(M, N, K, 4, K, dA8.as<int8_t>(), K,
+                         dScales.as<float>(), 0, 0, w4c[i], dC.as<float>(), N);
+      });
+      Cublas::Int8Plan plan = cublas.planInt8(M, N, K);
+      double peer8 = medianMs(
+          [&](int i) { cublas.gemmInt8(plan, dA8.ptr, wi8[i], dCi.ptr); });
+      double tops = 2.0 * M * N * K / (ours8 * 1e-3) / 1e12;
+      std::printf("%-26s %6ld %6ld %6s %10.4f %10.4f %10s %7.2fx  %.0f TOPS\n",
+                  "W8A8 / cuBLASLt int8", long(M), long(NK), "", ours8, peer8,
+                  "", peer8 / ours8, tops);
+      std::printf("%-26s %6ld %6ld %6s %10.4f %10.4f %10s %7.2fx\n",
+                  "W4A8 / cuBLASLt int8", long(M), long(NK), "", ours4, peer8,
+                  "", peer8 / ours4);
+    }
+}
+
+void benchHadamard() {
+  std::mt19937_64 rng(11);
+  std::printf("\n%-26s %8s %8s %10s %10s %10s %8s\n", "hadamard f32 in place",
+              "rows", "n", "ms", "GB/s", "copy GB/s", "of copy");
+  for (int64_t n : {4096, 8192, 16384}) {
+    const int64_t rows = (int64_t(256) << 20) / (n * 4);
+    const size_t bytes = size_t(rows * n * 4);
+    std::vector<float> X = randomFloats(rng, rows * n);
+    DeviceBuffer dX = toDevice(X), dY(bytes);
+    double ms = medianMs(
+        [&](int) {
+          qr_gpu_hadamard_f32(dX.as<float>(), rows, n, n, nullptr, nullptr, 1);
+        },
+        20, 3);
+    // The peer: a device-to-device copy of the same bytes (read + write).
+    double copyMs = medianMs(
+        [&](int) {
+          checkCuda(qr_cuda_memcpy_dtod(dY.ptr, dX.ptr, bytes), "dtod");
+        },
+        20, 3);
+    double gbs = 2.0 * bytes / (ms * 1e-3) / 1e9;
+    double copyGbs = 2.0 * bytes / (copyMs * 1e-3) / 1e9;
+    std::printf("%-26s %8ld %8ld %10.4f %10.0f %10.0f %7.0f%%\n", "",
+                long(rows), long(n), ms, gbs, copyGbs, 100.0 * gbs / copyGbs);
+  }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2 || (std::strcmp(argv[1], "check") != 0 &&
+                   std::strcmp(argv[1], "bench") != 0)) {
+    std::fprintf(stderr,
+                 "usage: quant-bench-gpu check [--seed S]\n"
+                 "       quant-bench-gpu bench [--quick]\n"
+                 "check runs every GPU kernel against a float64 reference on "
+                 "fresh random inputs;\nbench times them against cuBLAS / "
+                 "cuBLASLt and a device copy.\n");
+    return 2;
+  }
+  if (qr_cuda_init() != 0) {
+    std::fprintf(stderr, "quant-bench-gpu: no GPU: %s\n", qr_last_error());
+    return 77;
+  }
+  std::printf("device: %s\n", qr_cuda_device_name());
+  if (std::strcmp(argv[1], "check") == 0) {
+    uint64_t seed =
+        uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+    for (int i = 2; i + 1 < argc; ++i)
+      if (std::strcmp(argv[i], "--seed") == 0)
+        seed = std::strtoull(argv[i + 1], nullptr, 10);
+    return runChecks(seed);
+  }
+  bool quick = argc > 2 && std::strcmp(argv[2], "--quick") == 0;
+  Cublas cublas;
+  benchMatmuls(cublas, quick);
+  benchHadamard();
+  return 0;
+}

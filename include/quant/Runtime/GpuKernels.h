@@ -1,0 +1,101 @@
+/*===- GpuKernels.h - the GPU path's hand-written kernels ---------*- C -*-===*
+ *
+ * Tensor-core kernels that compiled GPU models call through this C ABI,
+ * the GPU counterpart of UKernels.h (same arguments where the operation is
+ * the same). The kernels are CUDA C++ in runtime/cuda/kernels, built with
+ * nvcc for sm_80 and sm_90 into a fatbin embedded in the runtime and loaded
+ * with cuModuleLoadData. Every pointer except the packing functions' is a
+ * device pointer; launches are asynchronous on qr_cuda_stream(); argument
+ * or launch errors go to qr_report_kernel_error.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef QUANT_RUNTIME_GPUKERNELS_H
+#define QUANT_RUNTIME_GPUKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===----------------------------------------------------------------------===*
+ * Weight packing (host code, run by the compiler at lowering time).
+ *
+ * Same inputs as qr_uk_pack_weights: codes[K][N] (one unsigned code per
+ * byte), scales[G][N], zero_points[G][N], G = K / group_size. The GPU blob
+ * has no header (kernels take bits and group_size as arguments):
+ *   - codes in tensor-core fragment order: for each panel of 16 columns and
+ *     each block of 64 k, 512 bytes that a warp reads with one 16-byte load
+ *     per lane (ld.global.v4) and that hold, after in-register unpacking,
+ *     exactly the B fragments of mma.sync m16n8k16 (bits 4, 8 with f16
+ *     activations) or m16n8k32 (int8 activations); 4-bit codes are stored
+ *     so that one `lop3` with 0x000f000f | 0x64006400 yields two f16 values
+ *     (Marlin's trick); K is padded to 64 with the zero point, N to 16;
+ *   - then scales as f16 [G][N16] (activations f16) and f32 [G][N16];
+ *   - then zero points as int8 [G][N16] and per-group column sums of
+ *     (u − z) as int32 [G][N16] (the activation zero point's correction).
+ * bits ∈ {4, 8}; group_size divides K and is K or a multiple of 64.
+ *===----------------------------------------------------------------------===*/
+size_t qr_gpu_packed_weights_bytes(int32_t bits, int64_t K, int64_t N,
+                                   int64_t group_size);
+int qr_gpu_pack_weights(int32_t bits, int64_t K, int64_t N, int64_t group_size,
+                        const uint8_t *codes, const float *scales,
+                        const int32_t *zero_points, void *packed);
+
+/*===----------------------------------------------------------------------===*
+ * Matrix multiplication (C[M][N], row-major with ldc, overwritten).
+ *===----------------------------------------------------------------------===*/
+
+/* Weight-only (W4A16 / W8A16): A (f32, converted to f16 on load) × the
+ * packed weights dequantized in registers to f16 (u − z exactly, times the
+ * f16 scale), mma.sync m16n8k16 with f32 accumulation:
+ *   C[m][n] = Σ_k f16(A[m][k]) · f16(f16(u[k][n] − z[g][n]) · f16(s[g][n]))
+ * Decode-sized M (≤ 64) splits K across warps (streaming the weights once
+ * at full bandwidth); larger M uses tiles staged through shared memory. */
+void qr_gpu_matmul_f16w(int64_t M, int64_t N, int64_t K, int32_t bits,
+                        int64_t group_size, const float *A, int64_t lda,
+                        const void *packed, float *C, int64_t ldc);
+
+/* Integer activations × packed weights (W8A8, W4A8), as qr_uk_matmul_s8:
+ *   C[m][n] = a_scale(m) · Σ_g s[g][n] · Σ_{k∈g} (A[m][k] − a_zp)(u[k][n] − z[g][n])
+ * mma.sync m16n8k32 s8·s8 → s32 (4-bit codes widened to int8 in
+ * registers); the int32 group sums are exact, then converted and scaled in
+ * f32. a_scales (per token, M values) may be NULL for the per-tensor
+ * a_scale. Weights must be symmetric (z = 2^(bits−1)). */
+void qr_gpu_matmul_s8(int64_t M, int64_t N, int64_t K, int32_t bits,
+                      int64_t group_size, const int8_t *A, int64_t lda,
+                      const float *a_scales, float a_scale,
+                      int32_t a_zero_point, const void *packed, float *C,
+                      int64_t ldc);
+
+/* Float GEMM, as qr_uk_gemm_f32 (f32 FFMA: the float path keeps f32
+ * accuracy, no TF32). */
+void qr_gpu_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
+                     const float *A, int64_t lda, int64_t stride_a,
+                     const float *B, int64_t ldb, int64_t stride_b,
+                     int32_t transpose_b, float *C, int64_t ldc,
+                     int64_t stride_c);
+
+/*===----------------------------------------------------------------------===*
+ * Activations.
+ *===----------------------------------------------------------------------===*/
+
+/* In place, as qr_uk_hadamard_f32: x ← (x ∘ signs) · H / sqrt(n) on each
+ * row, n = 2^k · b (b = 1, or the b×b `base`, b ≤ 28). One block a row for
+ * n ≤ 32768: 16-byte loads, butterflies in registers, across lanes with
+ * shfl.xor and across warps through shared memory. */
+void qr_gpu_hadamard_f32(float *X, int64_t rows, int64_t n, int64_t ld,
+                         const int8_t *signs, const int8_t *base, int64_t b);
+
+/* As qr_uk_quantize_per_token_f32 (bit-exact: the division in double). */
+void qr_gpu_quantize_per_token_f32(int64_t M, int64_t K, const float *X,
+                                   int64_t ldx, int32_t bits, int8_t *Q,
+                                   int64_t ldq, float *scales);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QUANT_RUNTIME_GPUKERNELS_H */

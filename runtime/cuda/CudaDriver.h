@@ -1,0 +1,106 @@
+//===- CudaDriver.h - the dlopen()ed CUDA driver, for the runtime -*- C++ -*-===//
+//
+// Internal to runtime/cuda. The driver API's entry points, resolved from
+// libcuda.so.1 at first use (cuGetProcAddress for versioned names), the
+// process-wide context and stream, and the kernels of the embedded fatbin.
+// Every call goes through check(), which turns a CUresult into an error
+// naming the call.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_RUNTIME_CUDA_CUDADRIVER_H
+#define QUANT_RUNTIME_CUDA_CUDADRIVER_H
+
+#include <cuda.h>
+
+#include <string>
+
+namespace qr::cuda {
+
+/// The driver entry points the runtime uses.
+struct Driver {
+  decltype(&::cuInit) init;
+  decltype(&::cuGetErrorName) getErrorName;
+  decltype(&::cuGetErrorString) getErrorString;
+  decltype(&::cuDeviceGet) deviceGet;
+  decltype(&::cuDeviceGetCount) deviceGetCount;
+  decltype(&::cuDeviceGetName) deviceGetName;
+  decltype(&::cuDeviceGetAttribute) deviceGetAttribute;
+  decltype(&::cuDevicePrimaryCtxRetain) primaryCtxRetain;
+  decltype(&::cuCtxSetCurrent) ctxSetCurrent;
+  decltype(&::cuStreamCreate) streamCreate;
+  decltype(&::cuStreamDestroy) streamDestroy;
+  decltype(&::cuStreamSynchronize) streamSynchronize;
+  decltype(&::cuStreamWaitEvent) streamWaitEvent;
+  decltype(&::cuEventCreate) eventCreate;
+  decltype(&::cuEventDestroy) eventDestroy;
+  decltype(&::cuEventRecord) eventRecord;
+  decltype(&::cuEventSynchronize) eventSynchronize;
+  decltype(&::cuEventElapsedTime) eventElapsedTime;
+  decltype(&::cuMemAlloc) memAlloc;
+  decltype(&::cuMemAllocManaged) memAllocManaged;
+  decltype(&::cuMemFree) memFree;
+  // Stream-ordered allocation from the device's default pool (gpu.alloc and
+  // gpu.dealloc of compiled models, once per run).
+  decltype(&::cuMemAllocAsync) memAllocAsync;
+  decltype(&::cuMemFreeAsync) memFreeAsync;
+  decltype(&::cuDeviceGetDefaultMemPool) deviceGetDefaultMemPool;
+  decltype(&::cuMemPoolSetAttribute) memPoolSetAttribute;
+  decltype(&::cuMemcpyAsync) memcpyAsync;
+  decltype(&::cuMemcpyHtoDAsync) memcpyHtoDAsync;
+  decltype(&::cuMemcpyDtoHAsync) memcpyDtoHAsync;
+  decltype(&::cuMemsetD8Async) memsetD8Async;
+  decltype(&::cuMemsetD16Async) memsetD16Async;
+  decltype(&::cuMemsetD32Async) memsetD32Async;
+  decltype(&::cuModuleLoadData) moduleLoadData;
+  // With options: the PTX JIT's error log and optimisation level.
+  decltype(&::cuModuleLoadDataEx) moduleLoadDataEx;
+  decltype(&::cuModuleUnload) moduleUnload;
+  decltype(&::cuModuleGetFunction) moduleGetFunction;
+  decltype(&::cuFuncSetAttribute) funcSetAttribute;
+  decltype(&::cuLaunchKernel) launchKernel;
+  // Launches with attributes (thread-block clusters, sm_90).
+  decltype(&::cuLaunchKernelEx) launchKernelEx;
+};
+
+/// Loads the driver, creates the context and stream (once; thread-safe).
+/// False with qr_last_error() set when CUDA cannot be used; the reason is
+/// kept and returned again by later calls.
+bool ensureInitialized();
+
+/// Valid after ensureInitialized() returned true.
+const Driver &driver();
+CUstream stream();
+CUdevice device();
+/// The ordinal the context was created on (0, or $QUANT_CUDA_DEVICE).
+int deviceOrdinal();
+/// Compute capability as 10 * major + minor (90 for sm_90).
+int computeCapability();
+int multiprocessorCount();
+/// Whether the device supports stream-ordered allocation (memAllocAsync);
+/// its default pool then keeps freed memory for reuse instead of returning
+/// it to the driver at every synchronisation.
+bool memoryPools();
+
+/// True for CUDA_SUCCESS; otherwise sets qr_last_error() to
+/// "<call>: <CUDA_ERROR_NAME> (<description>)" and returns false.
+bool check(CUresult result, const char *call);
+/// As check(), but reports through qr_report_kernel_error() so that the
+/// compiled model calling in fails (the path of calls from compiled code).
+bool checkInModel(CUresult result, const char *call);
+
+/// A kernel of the runtime's embedded fatbin (runtime/cuda/kernels), by its
+/// extern "C" name; the module is loaded on first use. Null with the error
+/// reported through qr_report_kernel_error() if absent.
+CUfunction kernel(const char *name);
+
+/// cuLaunchKernel on stream() with error checks (the launch's name in the
+/// message); raises the dynamic shared-memory limit when sharedBytes is
+/// over 48 KiB. Reports through qr_report_kernel_error().
+bool launch(CUfunction function, unsigned gridX, unsigned gridY,
+            unsigned gridZ, unsigned blockX, unsigned blockY, unsigned blockZ,
+            unsigned sharedBytes, void **params, const char *what);
+
+} // namespace qr::cuda
+
+#endif // QUANT_RUNTIME_CUDA_CUDADRIVER_H

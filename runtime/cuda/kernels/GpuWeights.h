@@ -1,0 +1,73 @@
+//===- GpuWeights.h - geometry of the GPU weight blob ------------*- C++ -*-===//
+//
+// Shared by the packer (host C++), the launchers and the CUDA kernels, so
+// the three agree on one layout (described in include/quant/Runtime/
+// GpuKernels.h). Plain C++: no CUDA or runtime headers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_RUNTIME_CUDA_KERNELS_GPUWEIGHTS_H
+#define QUANT_RUNTIME_CUDA_KERNELS_GPUWEIGHTS_H
+
+#include <stdint.h>
+
+#ifdef __CUDACC__
+#define QR_HOST_DEVICE __host__ __device__
+#else
+#define QR_HOST_DEVICE
+#endif
+
+namespace qr::gpu {
+
+/// Columns of a panel, k of a block: one panel × block of codes is what a
+/// warp reads with one (4-bit) or two (8-bit) 16-byte loads per lane.
+constexpr int64_t kPanelCols = 16;
+constexpr int64_t kBlockK = 64;
+constexpr int64_t kRegionAlign = 256;
+
+struct WeightGeometry {
+  int32_t bits;
+  int64_t K, N, groupSize;
+  int64_t paddedN, blocksK, groups;
+  /// Byte offsets of the regions, from the blob's start.
+  int64_t scalesF16, zeroBiasF16, scalesF32, columnSums, totalBytes;
+
+  QR_HOST_DEVICE int64_t panelBytes() const { return bits * 128; }
+  QR_HOST_DEVICE int64_t panels() const { return paddedN / kPanelCols; }
+  QR_HOST_DEVICE int64_t groupOfBlock(int64_t block) const {
+    return groups == 1 ? 0 : block * kBlockK / groupSize;
+  }
+};
+
+QR_HOST_DEVICE inline int64_t roundUp(int64_t x, int64_t to) {
+  return (x + to - 1) / to * to;
+}
+
+/// False for what the kernels cannot take: bits not 4 or 8, a group size
+/// that neither is K nor a multiple of kBlockK dividing K, empty shapes.
+QR_HOST_DEVICE inline bool makeWeightGeometry(int32_t bits, int64_t K,
+                                              int64_t N, int64_t groupSize,
+                                              WeightGeometry *g) {
+  if ((bits != 4 && bits != 8) || K < 1 || N < 1 || groupSize < 1 ||
+      K % groupSize != 0 || (groupSize != K && groupSize % kBlockK != 0))
+    return false;
+  g->bits = bits;
+  g->K = K;
+  g->N = N;
+  g->groupSize = groupSize;
+  g->paddedN = roundUp(N, kPanelCols);
+  g->blocksK = roundUp(K, kBlockK) / kBlockK;
+  g->groups = K / groupSize;
+  int64_t codes = g->panels() * g->blocksK * g->panelBytes();
+  int64_t perGroup = g->groups * g->paddedN;
+  g->scalesF16 = roundUp(codes, kRegionAlign);
+  g->zeroBiasF16 = roundUp(g->scalesF16 + 2 * perGroup, kRegionAlign);
+  g->scalesF32 = roundUp(g->zeroBiasF16 + 2 * perGroup, kRegionAlign);
+  g->columnSums = roundUp(g->scalesF32 + 4 * perGroup, kRegionAlign);
+  g->totalBytes = roundUp(g->columnSums + 4 * perGroup, kRegionAlign);
+  return true;
+}
+
+} // namespace qr::gpu
+
+#endif // QUANT_RUNTIME_CUDA_KERNELS_GPUWEIGHTS_H

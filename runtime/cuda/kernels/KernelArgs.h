@@ -1,0 +1,88 @@
+//===- KernelArgs.h - parameter blocks of the GPU kernels --------*- C++ -*-===//
+//
+// Each kernel takes one struct by value; the launchers (Launch.cpp) fill it
+// and pass its address as the single cuLaunchKernel parameter, so the host
+// and device sides cannot disagree on argument order.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_RUNTIME_CUDA_KERNELS_KERNELARGS_H
+#define QUANT_RUNTIME_CUDA_KERNELS_KERNELARGS_H
+
+#include "GpuWeights.h"
+
+namespace qr::gpu {
+
+// Launch geometry, shared by the kernels and their launchers.
+
+/// Streaming matmul: warps a CTA (one panel each), k blocks a warp has in
+/// flight at once.
+constexpr int kStreamWarps = 4;
+constexpr int kStreamUnroll = 4;
+/// Tiled int8 matmul: CTA tile, ring depth, threads (2 × 4 warps).
+constexpr int kTileM = 128, kTileN = 128, kTileStages = 4;
+constexpr int kTileThreads = 256;
+QR_HOST_DEVICE constexpr int tileStageBytes(int bits) {
+  return kTileM * int(kBlockK) + (kTileN / 16) * bits * 128;
+}
+/// f32 GEMM tile and threads; per-token quantization threads.
+constexpr int kGemmTile = 64, kGemmK = 16, kGemmThreads = 256;
+constexpr int kQuantizeThreads = 256;
+/// Hadamard on n = 2^logN, 7 ≤ logN ≤ 15: values a thread holds in
+/// registers (the CTA has n / that many threads, at most 512 so that the
+/// 64 values of n = 32768 stay in registers).
+QR_HOST_DEVICE constexpr int hadamardValuesPerThread(int logN) {
+  return logN <= 8 ? (1 << logN) / 32 : logN <= 13 ? 16 : logN == 14 ? 32 : 64;
+}
+QR_HOST_DEVICE constexpr int hadamardThreads(int logN) {
+  return (1 << logN) / hadamardValuesPerThread(logN);
+}
+
+struct MatmulArgs {
+  const void *A; // float (weight-only kernels) or int8 rows
+  int64_t lda;
+  const uint8_t *packed;
+  float *C;
+  int64_t ldc;
+  const float *aScales; // per token, or null for aScale
+  float aScale;
+  int32_t aZeroPoint;
+  int32_t M;
+  /// k blocks (kBlockK) per split of the streaming kernels; their partial
+  /// sums are added into a zeroed C when there is more than one split.
+  int32_t blocksPerSplit;
+  int32_t splits;
+  WeightGeometry w;
+};
+
+struct HadamardArgs {
+  float *X;
+  int64_t rows, ld;
+  const int8_t *signs; // n values, or null
+  float scale;         // 1/sqrt(n)
+  int32_t logN;
+};
+
+struct GemmF32Args {
+  const float *A, *B;
+  float *C;
+  int64_t M, N, K, lda, ldb, ldc, strideA, strideB, strideC;
+  int32_t transposeB;
+};
+
+struct QuantizeArgs {
+  const float *X;
+  int8_t *Q;
+  float *scales;
+  int64_t M, K, ldx, ldq;
+  int32_t bits;
+};
+
+struct ZeroArgs {
+  float *C;
+  int64_t rows, cols, ld;
+};
+
+} // namespace qr::gpu
+
+#endif // QUANT_RUNTIME_CUDA_KERNELS_KERNELARGS_H

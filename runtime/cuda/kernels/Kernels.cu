@@ -1,0 +1,80 @@
+//===- Kernels.cu - the runtime's GPU kernels, one module -------*- CUDA -*-===//
+//
+// Every kernel the launchers (Launch.cpp) look up by name; one translation
+// unit so that nvcc emits one fatbin for the runtime to embed. Each entry
+// point is extern "C" (a stable name for cuModuleGetFunction) around a
+// template instantiation.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Float.cuh"
+#include "Hadamard.cuh"
+#include "Matmul.cuh"
+
+using namespace qr::gpu;
+
+#define QR_STREAM_KERNEL(act, isInt, bits, tiles)                              \
+  extern "C" __global__ void __launch_bounds__(kStreamWarps * 32)              \
+      qr_gpu_stream_##act##_w##bits##_m##tiles(const MatmulArgs args) {        \
+    streamMatmul<isInt, bits, tiles>(args);                                    \
+  }
+#define QR_STREAM_KERNELS(act, isInt, bits)                                    \
+  QR_STREAM_KERNEL(act, isInt, bits, 1)                                        \
+  QR_STREAM_KERNEL(act, isInt, bits, 2)                                        \
+  QR_STREAM_KERNEL(act, isInt, bits, 4)
+QR_STREAM_KERNELS(f16, false, 4)
+QR_STREAM_KERNELS(f16, false, 8)
+QR_STREAM_KERNELS(s8, true, 4)
+QR_STREAM_KERNELS(s8, true, 8)
+
+#define QR_TILED_KERNEL(bits, grouped, suffix)                                 \
+  extern "C" __global__ void __launch_bounds__(kTileThreads)                   \
+      qr_gpu_tiled_s8_w##bits##suffix(const MatmulArgs args) {                 \
+    tiledMatmulS8<bits, grouped>(args);                                        \
+  }
+QR_TILED_KERNEL(4, false, )
+QR_TILED_KERNEL(4, true, _grouped)
+QR_TILED_KERNEL(8, false, )
+QR_TILED_KERNEL(8, true, _grouped)
+
+#define QR_HADAMARD_KERNEL(L)                                                  \
+  extern "C" __global__ void __launch_bounds__(hadamardThreads(L))          \
+      qr_gpu_hadamard_##L(const HadamardArgs args) {                           \
+    hadamardRows<L>(args);                                                     \
+  }
+QR_HADAMARD_KERNEL(7)
+QR_HADAMARD_KERNEL(8)
+QR_HADAMARD_KERNEL(9)
+QR_HADAMARD_KERNEL(10)
+QR_HADAMARD_KERNEL(11)
+QR_HADAMARD_KERNEL(12)
+QR_HADAMARD_KERNEL(13)
+QR_HADAMARD_KERNEL(14)
+QR_HADAMARD_KERNEL(15)
+
+#define QR_HADAMARD_SMALL_KERNEL(L)                                            \
+  extern "C" __global__ void qr_gpu_hadamard_small_##L(                        \
+      const HadamardArgs args) {                                               \
+    hadamardSmallRows<L>(args);                                                \
+  }
+QR_HADAMARD_SMALL_KERNEL(0)
+QR_HADAMARD_SMALL_KERNEL(1)
+QR_HADAMARD_SMALL_KERNEL(2)
+QR_HADAMARD_SMALL_KERNEL(3)
+QR_HADAMARD_SMALL_KERNEL(4)
+QR_HADAMARD_SMALL_KERNEL(5)
+QR_HADAMARD_SMALL_KERNEL(6)
+
+extern "C" __global__ void __launch_bounds__(kGemmThreads)
+    qr_gpu_gemm_f32_kernel(const GemmF32Args args) {
+  gemmF32(args);
+}
+
+extern "C" __global__ void __launch_bounds__(kQuantizeThreads)
+    qr_gpu_quantize_per_token_kernel(const QuantizeArgs args) {
+  quantizePerToken(args);
+}
+
+extern "C" __global__ void qr_gpu_zero_rows(const ZeroArgs args) {
+  zeroRows(args);
+}

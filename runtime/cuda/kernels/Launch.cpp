@@ -1,0 +1,220 @@
+//===- Launch.cpp - the GpuKernels.h C ABI: checks, shapes, launches ------===//
+//
+// Picks the kernel variant and grid for each call (how K is split, which
+// row tiling), validates what the kernels assume, and launches on the
+// runtime's stream. Invalid arguments are reported through
+// qr_report_kernel_error, so the compiled model calling in fails cleanly.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelArgs.h"
+
+#include "../CudaDriver.h"
+
+#include "quant/Runtime/GpuKernels.h"
+#include "quant/Runtime/Runtime.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+using namespace qr::gpu;
+
+namespace {
+
+/// Shared memory a CTA may take without raising its limit.
+constexpr int64_t kDefaultSharedBytes = 48 * 1024;
+
+bool fail(const std::string &message) {
+  qr_report_kernel_error(message.c_str());
+  return false;
+}
+
+bool launch(const char *name, unsigned gx, unsigned gy, unsigned gz,
+            unsigned threads, unsigned sharedBytes, void *args) {
+  CUfunction function = qr::cuda::kernel(name);
+  if (!function)
+    return false;
+  void *params[] = {args};
+  return qr::cuda::launch(function, gx, gy, gz, threads, 1, 1, sharedBytes,
+                          params, name);
+}
+
+bool zeroRows(float *C, int64_t rows, int64_t cols, int64_t ld) {
+  ZeroArgs args{C, rows, cols, ld};
+  int64_t blocks = std::min<int64_t>((rows * cols + 255) / 256,
+                                     4 * qr::cuda::multiprocessorCount());
+  return launch("qr_gpu_zero_rows", unsigned(std::max<int64_t>(blocks, 1)), 1,
+                1, 256, 0, &args);
+}
+
+bool aligned16(const void *p) {
+  return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
+/// Launches the streaming kernel: rows in chunks of up to 64 (grid z), K
+/// split so that the grid keeps about 48 warps of loads a multiprocessor in
+/// flight, within the default shared-memory limit for A's slice.
+bool launchStream(const char *activation, MatmulArgs args,
+                  int64_t elementBytes) {
+  const int mTiles = args.M <= 16 ? 1 : args.M <= 32 ? 2 : 4;
+  const int64_t chunkRows = 16 * mTiles;
+  const int64_t chunks = (args.M + chunkRows - 1) / chunkRows;
+  const int64_t panels = args.w.panels(), blocks = args.w.blocksK;
+  const int64_t targetWarps = int64_t(qr::cuda::multiprocessorCount()) * 48;
+  int64_t splits =
+      std::clamp<int64_t>(targetWarps / (panels * chunks), 1, blocks);
+  const int64_t rows = std::min<int64_t>(chunkRows, args.M);
+  const int64_t maxBlocksPerSplit = std::max<int64_t>(
+      1, kDefaultSharedBytes / (rows * kBlockK * elementBytes));
+  int64_t perSplit =
+      std::min((blocks + splits - 1) / splits, maxBlocksPerSplit);
+  splits = (blocks + perSplit - 1) / perSplit;
+  if (splits > 65535 || chunks > 65535)
+    return fail("GPU matmul: shape too large for one launch");
+  args.blocksPerSplit = int32_t(perSplit);
+  args.splits = int32_t(splits);
+  if (splits > 1 && !zeroRows(args.C, args.M, args.w.N, args.ldc))
+    return false;
+  std::string name = std::string("qr_gpu_stream_") + activation + "_w" +
+                     std::to_string(args.w.bits) + "_m" +
+                     std::to_string(mTiles);
+  return launch(name.c_str(),
+                unsigned((panels + kStreamWarps - 1) / kStreamWarps),
+                unsigned(splits), unsigned(chunks), kStreamWarps * 32,
+                unsigned(rows * perSplit * kBlockK * elementBytes), &args);
+}
+
+bool validMatmul(const char *what, int64_t M, int64_t N, int64_t K,
+                 int32_t bits, int64_t groupSize, const void *A, int64_t lda,
+                 const void *packed, const float *C, int64_t ldc,
+                 WeightGeometry &geometry) {
+  if (!makeWeightGeometry(bits, K, N, groupSize, &geometry))
+    return fail(std::string(what) + ": unsupported weights (bits " +
+                std::to_string(bits) + ", group " + std::to_string(groupSize) +
+                ", K " + std::to_string(K) +
+                "): bits must be 4 or 8, the group K or a multiple of 64");
+  if (M < 1 || M > INT32_MAX || lda < K || ldc < N || !A || !packed || !C)
+    return fail(std::string(what) + ": invalid operands");
+  return true;
+}
+
+} // namespace
+
+extern "C" void qr_gpu_matmul_f16w(int64_t M, int64_t N, int64_t K,
+                                   int32_t bits, int64_t group_size,
+                                   const float *A, int64_t lda,
+                                   const void *packed, float *C, int64_t ldc) {
+  MatmulArgs args{};
+  if (!qr::cuda::ensureInitialized())
+    return (void)fail(qr_last_error());
+  if (!validMatmul("qr_gpu_matmul_f16w", M, N, K, bits, group_size, A, lda,
+                   packed, C, ldc, args.w))
+    return;
+  args.A = A;
+  args.lda = lda;
+  args.packed = static_cast<const uint8_t *>(packed);
+  args.C = C;
+  args.ldc = ldc;
+  args.M = int32_t(M);
+  launchStream("f16", args, 2);
+}
+
+extern "C" void qr_gpu_matmul_s8(int64_t M, int64_t N, int64_t K, int32_t bits,
+                                 int64_t group_size, const int8_t *A,
+                                 int64_t lda, const float *a_scales,
+                                 float a_scale, int32_t a_zero_point,
+                                 const void *packed, float *C, int64_t ldc) {
+  MatmulArgs args{};
+  if (!qr::cuda::ensureInitialized())
+    return (void)fail(qr_last_error());
+  if (!validMatmul("qr_gpu_matmul_s8", M, N, K, bits, group_size, A, lda,
+                   packed, C, ldc, args.w))
+    return;
+  // Group sums stay exact in int32: |A − a_zp| ≤ 255, |u − z| ≤ 128.
+  if (args.w.groupSize > 32768)
+    return (void)fail("qr_gpu_matmul_s8: quantization groups over 32768 k "
+                      "could overflow the int32 sums");
+  args.A = A;
+  args.lda = lda;
+  args.packed = static_cast<const uint8_t *>(packed);
+  args.C = C;
+  args.ldc = ldc;
+  args.aScales = a_scales;
+  args.aScale = a_scale;
+  args.aZeroPoint = a_zero_point;
+  args.M = int32_t(M);
+  const bool tiledFits = M > 64 && K % 16 == 0 && lda % 16 == 0 && aligned16(A);
+  if (!tiledFits) {
+    launchStream("s8", args, 1);
+    return;
+  }
+  std::string name = "qr_gpu_tiled_s8_w" + std::to_string(bits) +
+                     (args.w.groups > 1 ? "_grouped" : "");
+  launch(name.c_str(), unsigned((args.w.paddedN + kTileN - 1) / kTileN),
+         unsigned((M + kTileM - 1) / kTileM), 1, kTileThreads,
+         kTileStages * tileStageBytes(bits), &args);
+}
+
+extern "C" void qr_gpu_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
+                                const float *A, int64_t lda, int64_t stride_a,
+                                const float *B, int64_t ldb, int64_t stride_b,
+                                int32_t transpose_b, float *C, int64_t ldc,
+                                int64_t stride_c) {
+  if (!qr::cuda::ensureInitialized())
+    return (void)fail(qr_last_error());
+  if (batch < 1 || batch > 65535 || M < 1 || N < 1 || K < 1 || !A || !B || !C ||
+      lda < K || ldc < N || ldb < (transpose_b ? K : N))
+    return (void)fail("qr_gpu_gemm_f32: invalid operands");
+  GemmF32Args args{A,   B,   C,        M,        N,        K,          lda,
+                   ldb, ldc, stride_a, stride_b, stride_c, transpose_b};
+  launch("qr_gpu_gemm_f32_kernel", unsigned((N + kGemmTile - 1) / kGemmTile),
+         unsigned((M + kGemmTile - 1) / kGemmTile), unsigned(batch),
+         kGemmThreads, 0, &args);
+}
+
+extern "C" void qr_gpu_hadamard_f32(float *X, int64_t rows, int64_t n,
+                                    int64_t ld, const int8_t *signs,
+                                    const int8_t *base, int64_t b) {
+  if (!qr::cuda::ensureInitialized())
+    return (void)fail(qr_last_error());
+  if (b != 1 || base)
+    return (void)fail("qr_gpu_hadamard_f32: the GPU kernel takes n = 2^k; "
+                      "Kronecker sizes (12·2^k, 20·2^k, 28·2^k) run on the "
+                      "CPU path only");
+  if (n < 1 || (n & (n - 1)) != 0 || n > 32768 || rows < 1 || ld < n || !X)
+    return (void)fail("qr_gpu_hadamard_f32: n must be a power of two up to "
+                      "32768, rows ≥ 1, ld ≥ n");
+  const int logN = __builtin_ctzll(uint64_t(n));
+  HadamardArgs args{X,   rows, ld, signs, float(1.0 / std::sqrt(double(n))),
+                    logN};
+  if (logN <= 6) {
+    std::string name = "qr_gpu_hadamard_small_" + std::to_string(logN);
+    launch(name.c_str(), unsigned((rows + 127) / 128), 1, 1, 128, 0, &args);
+    return;
+  }
+  if (!aligned16(X) || ld % 4 != 0 ||
+      (signs && reinterpret_cast<uintptr_t>(signs) % 4 != 0))
+    return (void)fail("qr_gpu_hadamard_f32: rows must be 16-byte aligned");
+  if (rows > INT32_MAX)
+    return (void)fail("qr_gpu_hadamard_f32: too many rows for one launch");
+  const int threads = hadamardThreads(logN);
+  const unsigned shared = threads > 32 ? unsigned(n * sizeof(float)) : 0;
+  std::string name = "qr_gpu_hadamard_" + std::to_string(logN);
+  launch(name.c_str(), unsigned(rows), 1, 1, unsigned(threads), shared, &args);
+}
+
+extern "C" void qr_gpu_quantize_per_token_f32(int64_t M, int64_t K,
+                                              const float *X, int64_t ldx,
+                                              int32_t bits, int8_t *Q,
+                                              int64_t ldq, float *scales) {
+  if (!qr::cuda::ensureInitialized())
+    return (void)fail(qr_last_error());
+  if (M < 1 || M > INT32_MAX || K < 1 || bits < 2 || bits > 8 || !X || !Q ||
+      !scales || ldx < K || ldq < K)
+    return (void)fail("qr_gpu_quantize_per_token_f32: invalid operands");
+  QuantizeArgs args{X, Q, scales, M, K, ldx, ldq, bits};
+  launch("qr_gpu_quantize_per_token_kernel", unsigned(M), 1, 1,
+         kQuantizeThreads, 0, &args);
+}

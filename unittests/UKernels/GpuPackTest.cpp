@@ -1,0 +1,130 @@
+//===- GpuPackTest.cpp - the GPU weight blob, decoded independently -------===//
+//
+// The GPU kernels only run on a GPU machine; the packer runs in the
+// compiler everywhere. These tests read every code, scale, zero point and
+// column sum back out of the blob by following the layout as documented in
+// GpuKernels.h / GpuWeights.h (not by calling the packer's helpers), on
+// fresh random weights, so a layout change that the kernels would not
+// expect fails here first.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant/Runtime/GpuKernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace {
+
+struct Case {
+  int bits;
+  int64_t K, N, group;
+};
+
+class GpuPackTest : public ::testing::TestWithParam<Case> {};
+
+int64_t roundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+TEST_P(GpuPackTest, EveryValueIsWhereTheKernelsReadIt) {
+  const Case c = GetParam();
+  const int64_t G = c.K / c.group, N16 = roundUp(c.N, 16);
+  const int64_t blocks = roundUp(c.K, 64) / 64, panelBytes = c.bits * 128;
+  std::mt19937_64 rng(std::random_device{}());
+  std::uniform_int_distribution<int> code(0, (1 << c.bits) - 1);
+  std::vector<uint8_t> codes(c.K * c.N);
+  std::vector<float> scales(G * c.N);
+  std::vector<int32_t> zeros(G * c.N);
+  for (auto &u : codes)
+    u = uint8_t(code(rng));
+  for (int64_t i = 0; i < G * c.N; ++i) {
+    scales[i] = std::uniform_real_distribution<float>(1e-4f, 2.0f)(rng);
+    zeros[i] = code(rng);
+  }
+  size_t bytes = qr_gpu_packed_weights_bytes(c.bits, c.K, c.N, c.group);
+  ASSERT_GT(bytes, 0u);
+  std::vector<uint8_t> blob(bytes);
+  ASSERT_EQ(qr_gpu_pack_weights(c.bits, c.K, c.N, c.group, codes.data(),
+                                scales.data(), zeros.data(), blob.data()),
+            0);
+
+  // Codes: lane (g, t) of the warp reading panel p, block b holds, for k32
+  // step s and n8 tile τ, column 16p + 8τ + g and k = 64b + 32s + 4t + j
+  // (j < 4) or 64b + 32s + 16 + 4t + (j − 4).
+  for (int64_t k = 0; k < roundUp(c.K, 64); ++k)
+    for (int64_t n = 0; n < c.N; ++n) {
+      int64_t p = n / 16, tile = (n % 16) / 8, g = n % 8;
+      int64_t b = k / 64, s = (k % 64) / 32, r = k % 32;
+      int64_t t = (r % 16) / 4, j = (r % 4) + (r >= 16 ? 4 : 0);
+      int64_t lane = 4 * g + t;
+      const uint8_t *base = blob.data() + (p * blocks + b) * panelBytes;
+      uint32_t stored;
+      if (c.bits == 4) {
+        uint8_t byte = base[lane * 16 + (s * 2 + tile) * 4 + j % 4];
+        stored = j < 4 ? byte & 15 : byte >> 4;
+      } else {
+        stored = base[s * 512 + lane * 16 + tile * 8 + j] ^ 0x80u;
+      }
+      // Padding k holds the last group's zero point: (u − z) = 0.
+      uint32_t want = k < c.K ? codes[k * c.N + n] : zeros[(G - 1) * c.N + n];
+      ASSERT_EQ(stored, want) << "k " << k << " n " << n;
+    }
+
+  // Per-group regions, each 256-byte aligned after the codes.
+  int64_t offset = roundUp(N16 / 16 * blocks * panelBytes, 256);
+  auto region = [&](int64_t elementBytes) {
+    int64_t at = offset;
+    offset = roundUp(offset + elementBytes * G * N16, 256);
+    return blob.data() + at;
+  };
+  const uint8_t *scalesF16 = region(2), *zeroBias = region(2),
+                *scalesF32 = region(4), *sums = region(4);
+  EXPECT_EQ(int64_t(bytes), offset);
+  for (int64_t grp = 0; grp < G; ++grp)
+    for (int64_t n = 0; n < c.N; ++n) {
+      int64_t at = grp * N16 + n, src = grp * c.N + n;
+      _Float16 half = _Float16(scales[src]),
+               bias = _Float16(1024.0f + zeros[src]);
+      EXPECT_EQ(std::memcmp(scalesF16 + 2 * at, &half, 2), 0);
+      EXPECT_EQ(std::memcmp(zeroBias + 2 * at, &bias, 2), 0);
+      EXPECT_EQ(std::memcmp(scalesF32 + 4 * at, &scales[src], 4), 0);
+      int32_t sum = 0, stored;
+      for (int64_t k = grp * c.group; k < (grp + 1) * c.group; ++k)
+        sum += codes[k * c.N + n] - zeros[src];
+      std::memcpy(&stored, sums + 4 * at, 4);
+      EXPECT_EQ(stored, sum);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, GpuPackTest,
+    ::testing::Values(Case{4, 128, 16, 128}, Case{4, 320, 333, 64},
+                      Case{4, 1024, 40, 128}, Case{4, 96, 7, 96},
+                      Case{8, 128, 16, 128}, Case{8, 320, 333, 64},
+                      Case{8, 200, 130, 200}, Case{8, 1024, 24, 256}));
+
+TEST(GpuPackTest, RejectsWhatTheKernelsCannotTake) {
+  std::vector<uint8_t> codes(128 * 16, 1), blob(1 << 16);
+  std::vector<float> scales(4 * 16, 1.0f);
+  std::vector<int32_t> zeros(4 * 16, 0);
+  EXPECT_EQ(qr_gpu_packed_weights_bytes(3, 128, 16, 128), 0u);
+  EXPECT_EQ(qr_gpu_packed_weights_bytes(4, 128, 16, 32), 0u); // group < 64
+  EXPECT_EQ(qr_gpu_packed_weights_bytes(4, 128, 16, 96), 0u); // not dividing
+  EXPECT_EQ(qr_gpu_packed_weights_bytes(4, 0, 16, 1), 0u);
+  EXPECT_EQ(qr_gpu_pack_weights(4, 128, 16, 64, codes.data(), scales.data(),
+                                zeros.data(), nullptr),
+            -1);
+  codes[5] = 16; // not a 4-bit code
+  EXPECT_EQ(qr_gpu_pack_weights(4, 128, 16, 128, codes.data(), scales.data(),
+                                zeros.data(), blob.data()),
+            -1);
+  codes[5] = 1;
+  zeros[3] = 16;
+  EXPECT_EQ(qr_gpu_pack_weights(4, 128, 16, 128, codes.data(), scales.data(),
+                                zeros.data(), blob.data()),
+            -1);
+}
+
+} // namespace
