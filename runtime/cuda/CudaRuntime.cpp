@@ -157,6 +157,22 @@ int qr_cuda_memcpy_dtoh(void *host_dst, const void *device_src, size_t bytes) {
   return 0;
 }
 
+int qr_cuda_memcpy_dtod(void *device_dst, const void *device_src,
+                        size_t bytes) {
+  if (!ensureInitialized())
+    return -1;
+  if (bytes == 0)
+    return 0;
+  if (!device_dst || !device_src)
+    return fail(-1, "qr_cuda_memcpy_dtod: null pointer");
+  // Asynchronous like a kernel: ordered on the stream.
+  return check(driver().memcpyAsync(toDevice(device_dst),
+                                    toDevice(device_src), bytes, stream()),
+               "cuMemcpyAsync")
+             ? 0
+             : -1;
+}
+
 int qr_cuda_memset_d8(void *device_dst, uint8_t value, size_t bytes) {
   if (!ensureInitialized())
     return -1;
@@ -312,11 +328,14 @@ void *qr_cuda_malloc(size_t) { return noCuda<void *>(nullptr); }
 void qr_cuda_free(void *) { setLastError(kNoCuda); }
 int qr_cuda_memcpy_htod(void *, const void *, size_t) { return noCuda(-1); }
 int qr_cuda_memcpy_dtoh(void *, const void *, size_t) { return noCuda(-1); }
+int qr_cuda_memcpy_dtod(void *, const void *, size_t) { return noCuda(-1); }
 int qr_cuda_memset_d8(void *, uint8_t, size_t) { return noCuda(-1); }
 int qr_cuda_synchronize(void) { return noCuda(-1); }
 void *qr_cuda_stream(void) { return noCuda<void *>(nullptr); }
 void *qr_cuda_constant(const void *, size_t) {
-  qr_report_kernel_error(kNoCuda);
+  // Called from compiled models: the run in progress fails with it.
+  qr_report_kernel_error(
+      (std::string("qr_cuda_constant: ") + kNoCuda).c_str());
   return noCuda<void *>(nullptr);
 }
 // Nothing was ever cached.
