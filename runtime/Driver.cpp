@@ -142,7 +142,8 @@ std::string numpyZeros(const Port &port) {
   return "np.zeros((" + shape + "), np." + qr_dtype_name(port.dtype) + ")";
 }
 
-void printHelp(const char *program, const std::vector<Port> &inputs,
+void printHelp(const char *program, const char *device,
+               const std::vector<Port> &inputs,
                const std::vector<Port> &outputs) {
   std::printf(
       "usage: %s [options]\n"
@@ -173,16 +174,19 @@ void printHelp(const char *program, const std::vector<Port> &inputs,
       "  --threads T               threads to run on, 0 = every CPU\n"
       "                            (default $QUANT_NUM_THREADS or every CPU;\n"
       "                            now %d)\n"
-      "  --device cpu|cuda         where the model runs (default cpu); a GPU\n"
-      "                            model (--qnn-lower-to-gpu) needs cuda:\n"
-      "                            inputs and outputs are copied to and from\n"
-      "                            the GPU, --bench times with CUDA events.\n"
-      "                            $QUANT_CUDA_DEVICE picks the GPU (0)\n"
+      "  --device cpu|cuda         where the model runs (default: cuda for a\n"
+      "                            model compiled for the GPU, else cpu; this\n"
+      "                            one: %s). With cuda, inputs and outputs "
+      "are\n"
+      "                            copied to and from the GPU and --bench\n"
+      "                            times with CUDA events; $QUANT_CUDA_DEVICE\n"
+      "                            picks the GPU (default 0)\n"
       "  --inspect                 print the signature and exit\n"
       "  --help                    print this text and exit\n"
       "\n"
       "examples:\n",
-      static_cast<long long>(kDefaultWarmupRuns), int(qr_get_num_threads()));
+      static_cast<long long>(kDefaultWarmupRuns), int(qr_get_num_threads()),
+      device);
   std::string named, positional;
   for (const Port &input : inputs) {
     named += " --input " + input.name + "=" + input.name + ".npy";
@@ -206,7 +210,8 @@ struct Options {
   int64_t threads = -1; // -1: leave the thread pool as it is
   bool inspect = false;
   bool help = false;
-  bool cuda = false;                   // --device cuda
+  std::string device;                  // --device, "" for the model's
+  bool cuda = false;                   // where the model runs
   std::vector<std::string> references; // --compare [NAME=]FILE, as given
 };
 
@@ -364,7 +369,7 @@ bool Driver::parseOptions(int argc, char **argv, std::string &message) {
                   "' for --device: expected cpu or cuda";
         return false;
       }
-      options.cuda = value == "cuda";
+      options.device = std::string(value);
       continue;
     }
     message = arg.substr(0, 1) == "-"
@@ -722,15 +727,24 @@ int Driver::main(int argc, char **argv) {
   if (!parseOptions(argc, argv, message))
     return usageError(message);
   if (options.help) {
-    printHelp(program, inputs, outputs);
+    printHelp(program, qr_model_device(model), inputs, outputs);
     return 0;
   }
   if (options.inspect) {
     printSignature(inputs, outputs, "", /*withSizes=*/true);
+    if (std::strcmp(qr_model_device(model), "cpu") != 0)
+      std::printf("device %s\n", qr_model_device(model));
     return 0;
   }
   if (options.threads >= 0 && qr_set_num_threads(int32_t(options.threads)))
     return usageError(std::string("--threads: ") + qr_last_error());
+  // A model compiled for the GPU takes device pointers; one without the
+  // `device cuda` line is taken at the user's word.
+  bool gpuModel = std::strcmp(qr_model_device(model), "cuda") == 0;
+  if (gpuModel && options.device == "cpu")
+    return usageError("the model is compiled for the GPU (its signature says "
+                      "'device cuda'); it cannot run with --device cpu");
+  options.cuda = options.device.empty() ? gpuModel : options.device == "cuda";
   // First, so that a machine without a GPU says so before files are read.
   if (options.cuda && qr_cuda_init() != 0)
     return error(kExitFailure,

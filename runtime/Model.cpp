@@ -67,6 +67,9 @@ struct qr_model {
   qr_model_entry entry = nullptr;
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
+  // The signature's `device cuda`: the buffers are device pointers.
+  bool cuda = false;
+  bool sawDevice = false;
 };
 
 namespace {
@@ -257,6 +260,22 @@ bool parseSignature(std::string_view text, qr_model &model,
         return false;
       }
       sawHeader = true;
+      continue;
+    }
+    std::string_view rest = line;
+    if (takeWord(rest) == "device") {
+      std::string_view device = trim(rest);
+      if (device != "cpu" && device != "cuda") {
+        error = where + "unknown device " + quote(device) +
+                " (expected cpu or cuda)";
+        return false;
+      }
+      if (model.sawDevice) {
+        error = where + "duplicate device line";
+        return false;
+      }
+      model.sawDevice = true;
+      model.cuda = device == "cuda";
       continue;
     }
     if (!parseTensorLine(line, model.inputs, model.outputs, error)) {
@@ -526,6 +545,12 @@ void qr_model_destroy(qr_model *model) {
   delete model;
 }
 
+const char *qr_model_device(const qr_model *model) {
+  if (!model)
+    return fail<const char *>(nullptr, "null model");
+  return model->cuda ? "cuda" : "cpu";
+}
+
 int32_t qr_model_num_inputs(const qr_model *model) {
   return model ? int32_t(model->inputs.size()) : fail(-1, "null model");
 }
@@ -578,6 +603,12 @@ int qr_model_run(qr_model *model, int32_t num_inputs, qr_tensor *const *inputs,
                  int32_t num_outputs, qr_tensor *const *outputs) {
   if (!model)
     return fail(-1, std::string("qr_model_run: null model"));
+  if (model->cuda)
+    return fail(-1, model->description +
+                        " runs on the GPU (its signature says 'device "
+                        "cuda'): run it on device buffers with "
+                        "qr_model_run_buffers, or with quant-run --device "
+                        "cuda");
   std::vector<void *> buffers;
   buffers.reserve(model->inputs.size() + model->outputs.size());
   if (!checkTensors(*model, Kind::Input, num_inputs, inputs, buffers) ||

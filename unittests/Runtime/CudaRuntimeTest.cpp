@@ -134,6 +134,87 @@ TEST(ModelRunBuffers, RejectsBadBuffers) {
   EXPECT_EQ(qr_model_run_buffers(nullptr, 2, buffers), -1);
 }
 
+const char kGpuSignature[] = "quant-model 1\n"
+                             "input x float32 [4]\n"
+                             "output y float32 [4]\n"
+                             "device cuda\n";
+
+TEST(ModelDevice, SignatureDeclaresTheDevice) {
+  ModelPtr cpu(qr_model_from_symbols(kOneBufferSignature, copyEntry));
+  ASSERT_TRUE(cpu) << qr_last_error();
+  EXPECT_STREQ(qr_model_device(cpu.get()), "cpu");
+  ModelPtr gpu(qr_model_from_symbols(kGpuSignature, copyEntry));
+  ASSERT_TRUE(gpu) << qr_last_error();
+  EXPECT_STREQ(qr_model_device(gpu.get()), "cuda");
+  EXPECT_EQ(qr_model_num_inputs(gpu.get()), 1);
+  EXPECT_EQ(qr_model_device(nullptr), nullptr);
+
+  EXPECT_EQ(qr_model_from_symbols("quant-model 1\noutput y float32 []\n"
+                                  "device tpu\n",
+                                  copyEntry),
+            nullptr);
+  EXPECT_EQ(lastError(), "invalid model signature: line 3: unknown device "
+                         "'tpu' (expected cpu or cuda)");
+  EXPECT_EQ(qr_model_from_symbols("quant-model 1\ndevice cuda\n"
+                                  "output y float32 []\ndevice cuda\n",
+                                  copyEntry),
+            nullptr);
+  EXPECT_EQ(lastError(),
+            "invalid model signature: line 4: duplicate device line");
+}
+
+TEST(ModelDevice, HostTensorsAreRefusedForAGpuModel) {
+  ModelPtr gpu(qr_model_from_symbols(kGpuSignature, copyEntry));
+  ASSERT_TRUE(gpu) << qr_last_error();
+  int64_t shape[] = {4};
+  qr_tensor *x = qr_tensor_create(QR_F32, 1, shape);
+  qr_tensor *y = qr_tensor_create(QR_F32, 1, shape);
+  EXPECT_EQ(qr_model_run(gpu.get(), 1, &x, 1, &y), -1);
+  EXPECT_EQ(lastError(), "linked-in model runs on the GPU (its signature says "
+                         "'device cuda'): run it on device buffers with "
+                         "qr_model_run_buffers, or with quant-run --device "
+                         "cuda");
+  qr_tensor_destroy(x);
+  qr_tensor_destroy(y);
+}
+
+// Runs qr_driver_main; returns its status, stdout and stderr.
+struct DriverResult {
+  int status;
+  std::string out, err;
+};
+DriverResult runDriver(qr_model *model, std::vector<const char *> args) {
+  args.insert(args.begin(), "model");
+  args.push_back(nullptr);
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  int status = qr_driver_main(int(args.size() - 1),
+                              const_cast<char **>(args.data()), model);
+  std::string out = testing::internal::GetCapturedStdout();
+  return {status, out, testing::internal::GetCapturedStderr()};
+}
+
+TEST(ModelDevice, DriverFollowsTheModel) {
+  ModelPtr gpu(qr_model_from_symbols(kGpuSignature, copyEntry));
+  ASSERT_TRUE(gpu) << qr_last_error();
+  DriverResult inspect = runDriver(gpu.get(), {"--inspect"});
+  EXPECT_EQ(inspect.status, 0);
+  EXPECT_NE(inspect.out.find("\ndevice cuda\n"), std::string::npos)
+      << inspect.out;
+  DriverResult help = runDriver(gpu.get(), {"--help"});
+  EXPECT_NE(help.out.find("this\n                            one: cuda)"),
+            std::string::npos)
+      << help.out;
+  DriverResult onCpu = runDriver(gpu.get(), {"--device", "cpu"});
+  EXPECT_EQ(onCpu.status, 2);
+  EXPECT_EQ(onCpu.err.rfind("model: error: the model is compiled for the GPU "
+                            "(its signature says 'device cuda'); it cannot "
+                            "run with --device cpu\n",
+                            0),
+            0u)
+      << onCpu.err;
+}
+
 //===----------------------------------------------------------------------===//
 // Without CUDA: every call fails cleanly, with the reason.
 //===----------------------------------------------------------------------===//
@@ -247,6 +328,13 @@ TEST(CudaNoDevice, DriverSaysWhy) {
   std::string err = testing::internal::GetCapturedStderr();
   EXPECT_EQ(status, 1);
   EXPECT_EQ(err, "model: error: --device cuda: " + reason + "\n");
+
+  // A GPU model goes to the GPU without --device.
+  ModelPtr gpu(qr_model_from_symbols(kGpuSignature, copyEntry));
+  ASSERT_TRUE(gpu) << qr_last_error();
+  DriverResult byDefault = runDriver(gpu.get(), {});
+  EXPECT_EQ(byDefault.status, 1);
+  EXPECT_EQ(byDefault.err, "model: error: --device cuda: " + reason + "\n");
 
   const char *bad[] = {"model", "--device", "tpu", nullptr};
   testing::internal::CaptureStderr();

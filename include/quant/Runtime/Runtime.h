@@ -105,12 +105,15 @@ uint64_t qr_now_ns(void);
  *   quant-model 1
  *   input <name> <numpy dtype> [<d0>,<d1>,...]
  *   output <name> <numpy dtype> [<d0>,...]
+ *   device cuda                        (optional, at most once)
  *
  * e.g. "input x float32 [4,512]"; a scalar's shape is "[]". Inputs and
  * outputs are numbered in the order they appear. Names hold no blanks and
  * no '=' and are unique among the inputs and among the outputs; dtypes are
  * qr_dtype_name()'s; dimensions are static, non-negative integers; blank
- * lines are ignored. A model has at least one output.
+ * lines are ignored. A model has at least one output. A model compiled for
+ * the GPU (--qnn-lower-to-gpu) says `device cuda`: its buffers are device
+ * pointers (qr_model_run_buffers); `device cpu` is the default.
  *
  * Results whose row count is only known at run time (e.g. the active sites
  * of a strided or dilating qnn.pillar_conv) keep static shapes: the
@@ -133,6 +136,8 @@ qr_model *qr_model_load(const char *path);
 qr_model *qr_model_from_symbols(const char *signature, qr_model_entry entry);
 void qr_model_destroy(qr_model *model);
 
+/* "cuda" for a model whose signature says `device cuda`, else "cpu". */
+const char *qr_model_device(const qr_model *model);
 int32_t qr_model_num_inputs(const qr_model *model);
 int32_t qr_model_num_outputs(const qr_model *model);
 /* Describe input/output `index`: NULL, QR_DTYPE_INVALID or -1 when it is
@@ -159,7 +164,7 @@ int qr_model_run(qr_model *model, int32_t num_inputs, qr_tensor *const *inputs,
  * check sizes). This is how a GPU model (--qnn-lower-to-gpu) runs, on
  * device buffers from qr_cuda_malloc. The count must match, no buffer may
  * be NULL, and an output must not share its buffer with another input or
- * output. 0 on success. */
+ * output. 0 on success. qr_model_run refuses a `device cuda` model. */
 int qr_model_run_buffers(qr_model *model, int32_t num_buffers,
                          void *const *buffers);
 
