@@ -6,6 +6,9 @@
  * call below then fails with a message saying why ("no CUDA driver:
  * libcuda.so.1: cannot open shared object file").
  *
+ * $QUANT_CUDA_DRIVER names another library to load instead of libcuda.so.1
+ * (tests use it to act out a machine without a driver).
+ *
  * One process-wide context (device 0, or $QUANT_CUDA_DEVICE) and one stream:
  * compiled GPU models, the kernels of GpuKernels.h and the `mgpu*` ABI that
  * MLIR's gpu-to-llvm lowering calls all work on it. Errors are checked on
