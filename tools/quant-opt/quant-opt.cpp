@@ -15,6 +15,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
@@ -23,6 +24,7 @@ int main(int argc, char **argv) {
   mlir::qnn::registerQNNPipeline();
   mlir::qnn::registerQNNConversionPasses();
   mlir::qnn::registerLowerToCPUPipeline();
+  mlir::qnn::registerLowerToGPUPipeline();
   mlir::qnn::registerCalibratePass();
 
   mlir::DialectRegistry registry;
@@ -30,6 +32,8 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   registry.insert<mlir::qnn::QNNDialect>();
   mlir::qnn::registerBufferizableOpInterfaceExternalModels(registry);
+  // gpu-module-to-binary translates gpu.module ops to LLVM IR in-process.
+  mlir::registerAllGPUToLLVMIRTranslations(registry);
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv,

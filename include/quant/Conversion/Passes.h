@@ -17,6 +17,9 @@ namespace func {
 class FuncDialect;
 class FuncOp;
 } // namespace func
+namespace gpu {
+class GPUDialect;
+} // namespace gpu
 namespace linalg {
 class LinalgDialect;
 } // namespace linalg
@@ -36,6 +39,10 @@ class TensorDialect;
 namespace qnn {
 class QNNDialect;
 
+/// The kernels qnn-lower-to-ukernels calls: the CPU micro-kernels of
+/// UKernels.h or the CUDA kernels of GpuKernels.h.
+enum class KernelTarget { cpu, gpu };
+
 #define GEN_PASS_DECL
 #include "quant/Conversion/Passes.h.inc"
 
@@ -46,6 +53,11 @@ class QNNDialect;
 /// bufferization, the model entry, and upstream conversions to the llvm
 /// dialect, as one pipeline.
 void registerLowerToCPUPipeline();
+
+/// Registers --qnn-lower-to-gpu: qnn-lower-to-ukernels{target=gpu},
+/// bufferization, the model entry, device buffers, loops mapped to GPU
+/// kernels compiled for NVVM, and the host side to llvm, as one pipeline.
+void registerLowerToGPUPipeline();
 
 /// The function a compiled model is built from: `entry` when given, else the
 /// only public function with a body. Otherwise emits an error on `module`

@@ -22,7 +22,25 @@ def QNNLowerToUKernels : Pass<"qnn-lower-to-ukernels", "ModuleOp"> {
     matmul epilogues (bias, activation, requantization) become
     element-wise `linalg.generic` ops with the reference evaluator's
     arithmetic (float64 where it decides a rounding).
+
+    `target=gpu` keeps the element-wise half and calls the tensor-core
+    kernels of include/quant/Runtime/GpuKernels.h instead
+    (`qr_gpu_matmul_f16w` for float activations, `qr_gpu_matmul_s8` for
+    integer ones, `qr_gpu_gemm_f32`, `qr_gpu_hadamard_f32`,
+    `qr_gpu_quantize_per_token_f32`), with the weights packed by
+    `qr_gpu_pack_weights`. Ops those kernels do not cover (2/3-bit weights,
+    asymmetric weights under integer activations, `qnn.pillar_conv`) are
+    errors.
   }];
+  let options = [
+    Option<"target", "target", "::mlir::qnn::KernelTarget",
+           /*default=*/"::mlir::qnn::KernelTarget::cpu",
+           "Kernels to call", [{::llvm::cl::values(
+             clEnumValN(::mlir::qnn::KernelTarget::cpu, "cpu",
+                        "CPU micro-kernels (UKernels.h)"),
+             clEnumValN(::mlir::qnn::KernelTarget::gpu, "gpu",
+                        "CUDA tensor-core kernels (GpuKernels.h)"))}]>
+  ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
@@ -82,6 +100,59 @@ def QNNEmitModelEntry : Pass<"qnn-emit-model-entry", "ModuleOp"> {
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::LLVM::LLVMDialect"
   ];
+}
+
+def QNNGpuBuffers : Pass<"qnn-gpu-buffers", "ModuleOp"> {
+  let summary = "Place a bufferized model's buffers in GPU memory";
+  let description = [{
+    Runs after bufferization and `qnn-emit-model-entry`, before loops are
+    mapped to GPU kernels. On the host side of a model every buffer becomes
+    a device buffer, so that kernels and the runtime's GPU kernels only
+    ever see device pointers (the model's arguments are device pointers by
+    the GPU model ABI):
+      - `memref.alloc` / `memref.dealloc` become `gpu.alloc` /
+        `gpu.dealloc`;
+      - `memref.copy` between contiguous buffers becomes a device-to-device
+        `gpu.memcpy`; a strided copy becomes a `linalg.copy`, which the
+        pipeline maps to a kernel like any other linalg op;
+      - `memref.get_global` of a constant (weights, packed blobs, tables)
+        becomes a call of the runtime's
+        `qr_cuda_constant(host_pointer, bytes)`, which uploads the constant
+        on first use and returns its cached device copy.
+    `memref.alloca` and writable globals have no device counterpart here
+    and are errors.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::memref::MemRefDialect"
+  ];
+}
+
+def QNNCheckHostMemoryAccess : Pass<"qnn-check-host-memory-access",
+                                    "ModuleOp"> {
+  let summary = "Reject host code that reads or writes device buffers";
+  let description = [{
+    Runs after loops are mapped to GPU kernels. Every buffer of a GPU
+    model lives in device memory, so a `memref`, `affine` or `vector`
+    load or store (or any other op with a read or write effect on a
+    memref) left in host code would dereference a device pointer on the
+    CPU. Each one is an error at its location, instead of a compiled model
+    that crashes when it runs. `gpu` ops and `qnn.ukernel` calls (which
+    take device pointers) are the host's legitimate accesses.
+  }];
+}
+
+def QNNMergeGpuModules : Pass<"qnn-merge-gpu-modules", "ModuleOp"> {
+  let summary = "Gather a model's outlined kernels into one gpu.module";
+  let description = [{
+    Runs after `gpu-kernel-outlining`, which gives every kernel its own
+    `gpu.module`. The kernels move into one `gpu.module @quant_kernels`,
+    each named after the module it came from, and the `gpu.launch_func`
+    ops are updated; the model then carries one GPU binary (one PTX or
+    cubin, loaded once) instead of one per kernel.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
 #endif // QUANT_CONVERSION_PASSES_TD

@@ -3,6 +3,7 @@
 #include "IntegerWeights.h"
 
 #include "quant/Dialect/QNN/Transforms/ConstantUtils.h"
+#include "quant/Runtime/GpuKernels.h"
 #include "quant/Runtime/UKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -72,30 +73,43 @@ qnn::readIntegerWeights(Operation *op, Value weight, Value scales,
   return result;
 }
 
-FailureOr<std::vector<char>>
-qnn::packWeightBytes(Operation *op, const IntegerWeights &weights) {
+FailureOr<std::vector<char>> qnn::packWeightBytes(Operation *op,
+                                                  const IntegerWeights &weights,
+                                                  KernelTarget target) {
+  bool gpu = target == KernelTarget::gpu;
   int64_t groupSize = weights.rows / weights.groups;
-  size_t bytes = qr_uk_packed_weights_bytes(weights.bits, weights.rows,
-                                            weights.cols, groupSize);
+  size_t bytes = gpu ? qr_gpu_packed_weights_bytes(weights.bits, weights.rows,
+                                                   weights.cols, groupSize)
+                     : qr_uk_packed_weights_bytes(weights.bits, weights.rows,
+                                                  weights.cols, groupSize);
   if (!bytes)
-    return op->emitOpError("cannot pack ")
-           << weights.bits << "-bit weights of shape [" << weights.rows << ", "
-           << weights.cols << "] in groups of " << groupSize;
-  // 64-byte aligned scratch: the packer writes vector-sized records.
+    return op->emitOpError("the ")
+           << (gpu ? "GPU" : "CPU") << " kernels cannot pack " << weights.bits
+           << "-bit weights of shape [" << weights.rows << ", " << weights.cols
+           << "] in groups of " << groupSize;
+  // 64-byte aligned scratch: the packers write vector-sized records.
   std::vector<uint64_t> storage((bytes + 7) / 8 + 8);
   auto *aligned = reinterpret_cast<char *>(
       (reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t(63));
-  if (qr_uk_pack_weights(weights.bits, weights.rows, weights.cols, groupSize,
-                         weights.codes.data(), weights.scales.data(),
-                         weights.zeroPoints.data(), aligned) != 0)
+  int status =
+      gpu ? qr_gpu_pack_weights(weights.bits, weights.rows, weights.cols,
+                                groupSize, weights.codes.data(),
+                                weights.scales.data(),
+                                weights.zeroPoints.data(), aligned)
+          : qr_uk_pack_weights(weights.bits, weights.rows, weights.cols,
+                               groupSize, weights.codes.data(),
+                               weights.scales.data(), weights.zeroPoints.data(),
+                               aligned);
+  if (status != 0)
     return op->emitOpError("weight codes or zero points do not fit ")
            << weights.bits << " bits";
   return std::vector<char>(aligned, aligned + bytes);
 }
 
 FailureOr<Value> qnn::packWeights(OpBuilder &b, Location loc, Operation *op,
-                                  const IntegerWeights &weights) {
-  FailureOr<std::vector<char>> bytes = packWeightBytes(op, weights);
+                                  const IntegerWeights &weights,
+                                  KernelTarget target) {
+  FailureOr<std::vector<char>> bytes = packWeightBytes(op, weights, target);
   if (failed(bytes))
     return failure();
   auto type = RankedTensorType::get({static_cast<int64_t>(bytes->size())},
@@ -107,14 +121,20 @@ FailureOr<Value> qnn::packWeights(OpBuilder &b, Location loc, Operation *op,
 /// Integer weights must be constants the compiler can pack, at a width the
 /// kernels unpack.
 LogicalResult qnn::checkIntegerWeights(Operation *op, Value weight,
-                                       Value scales, Value zeroPoints) {
+                                       Value scales, Value zeroPoints,
+                                       KernelTarget target) {
+  bool gpu = target == KernelTarget::gpu;
   if (!getConstantIntegerValues(weight) || !scales ||
       !getConstantFloatValues(scales) ||
       (zeroPoints && !getConstantIntegerValues(zeroPoints)))
     return op->emitOpError("needs constant integer weights, scales and zero "
-                           "points to pack them for the CPU");
+                           "points to pack them for the ")
+           << (gpu ? "GPU" : "CPU");
   unsigned bits =
       getElementTypeOrSelf(weight.getType()).getIntOrFloatBitWidth();
+  if (gpu && bits != 4 && bits != 8)
+    return op->emitOpError("the GPU kernels take 4 and 8-bit weights, not ")
+           << bits;
   if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
     return op->emitOpError("the CPU kernels take 2, 3, 4 and 8-bit weights, "
                            "not ")

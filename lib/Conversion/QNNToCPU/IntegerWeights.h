@@ -9,6 +9,8 @@
 #ifndef QUANT_LIB_CONVERSION_QNNTOCPU_INTEGERWEIGHTS_H
 #define QUANT_LIB_CONVERSION_QNNTOCPU_INTEGERWEIGHTS_H
 
+#include "quant/Conversion/Passes.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LLVM.h"
@@ -42,18 +44,22 @@ readIntegerWeights(Operation *op, Value weight, Value scales, Value zeroPoints,
                    int64_t rows, int64_t cols,
                    function_ref<int64_t(int64_t, int64_t)> index);
 
-/// The packed blob of `weights` (qr_uk_pack_weights), or an error on `op`.
-FailureOr<std::vector<char>> packWeightBytes(Operation *op,
-                                             const IntegerWeights &weights);
+/// The packed blob of `weights` in the layout of `target`'s kernels
+/// (qr_uk_pack_weights or qr_gpu_pack_weights), or an error on `op`.
+FailureOr<std::vector<char>>
+packWeightBytes(Operation *op, const IntegerWeights &weights,
+                KernelTarget target = KernelTarget::cpu);
 
 /// The packed blob of `weights` as an i8 constant.
 FailureOr<Value> packWeights(OpBuilder &b, Location loc, Operation *op,
-                             const IntegerWeights &weights);
+                             const IntegerWeights &weights,
+                             KernelTarget target = KernelTarget::cpu);
 
-/// Integer weights must be constants the compiler can pack, at a width the
-/// kernels unpack.
+/// Integer weights must be constants the compiler can pack, at a width
+/// `target`'s kernels unpack.
 LogicalResult checkIntegerWeights(Operation *op, Value weight, Value scales,
-                                  Value zeroPoints);
+                                  Value zeroPoints,
+                                  KernelTarget target = KernelTarget::cpu);
 
 } // namespace qnn
 } // namespace mlir

@@ -320,6 +320,34 @@ FailureOr<Value> finishEpilogue(Emitter &e, Operation *op, Value accumulator,
 // Matrix multiplication cores
 //===----------------------------------------------------------------------===//
 
+/// The C symbol of kernel `name` ("gemm_f32") on `target`; kernels of the
+/// same name take the same arguments on both.
+std::string kernelSymbol(KernelTarget target, StringRef name) {
+  return (target == KernelTarget::gpu ? "qr_gpu_" : "qr_uk_") + name.str();
+}
+
+StringRef targetName(KernelTarget target) {
+  return target == KernelTarget::gpu ? "GPU" : "CPU";
+}
+
+/// Packed integer weights [K, N] with the parameters the GPU kernels take as
+/// arguments (their blob, unlike the CPU one, has no header).
+struct PackedWeights {
+  Value blob;
+  int64_t cols = 0;
+  unsigned bits = 8;
+  int64_t groupSize = 0;
+};
+
+/// M, N, K, then for the GPU kernels bits and group size.
+SmallVector<Value> matmulSizes(Emitter &e, KernelTarget target, int64_t rows,
+                               int64_t depth, const PackedWeights &w) {
+  SmallVector<Value> sizes{e.i64(rows), e.i64(w.cols), e.i64(depth)};
+  if (target == KernelTarget::gpu)
+    sizes.append({e.i32(w.bits), e.i64(w.groupSize)});
+  return sizes;
+}
+
 /// An activation matrix [M, K] as the integer kernel reads it.
 struct IntegerActivation {
   Value values;      // [M, K] signed 8-bit storage
@@ -329,33 +357,40 @@ struct IntegerActivation {
 };
 
 /// C[M, N] (f32) = A · W for integer activations and packed weights.
-Value integerMatmul(Emitter &e, const IntegerActivation &a, Value packed,
-                    int64_t cols) {
+Value integerMatmul(Emitter &e, KernelTarget target, const IntegerActivation &a,
+                    const PackedWeights &w) {
   auto aType = cast<RankedTensorType>(a.values.getType());
   int64_t rows = aType.getDimSize(0), depth = aType.getDimSize(1);
-  Value out = e.empty({rows, cols}, e.builder().getF32Type());
+  Value out = e.empty({rows, w.cols}, e.builder().getF32Type());
   Value scales = a.tokenScales ? a.tokenScales : e.nullPointer();
-  return e.ukernel("qr_uk_matmul_s8",
-                   {e.i64(rows), e.i64(cols), e.i64(depth), a.values,
-                    e.i64(depth), scales, e.f32(a.scale), e.i32(a.zeroPoint),
-                    packed, e.i64(cols)},
-                   out, {9})[0];
+  SmallVector<Value> args = matmulSizes(e, target, rows, depth, w);
+  args.append({a.values, e.i64(depth), scales, e.f32(a.scale),
+               e.i32(a.zeroPoint), w.blob});
+  int64_t outPosition = args.size();
+  args.push_back(e.i64(w.cols));
+  return e.ukernel(kernelSymbol(target, "matmul_s8"), args, out,
+                   {outPosition})[0];
 }
 
-/// C[M, N] (f32) = A · W for f32 activations and packed weights.
-Value weightOnlyMatmul(Emitter &e, Value a, Value packed, int64_t cols) {
+/// C[M, N] (f32) = A · W for f32 activations and packed weights: the CPU
+/// kernel in f32, the GPU one with f16 tensor cores (qr_gpu_matmul_f16w).
+Value weightOnlyMatmul(Emitter &e, KernelTarget target, Value a,
+                       const PackedWeights &w) {
   auto aType = cast<RankedTensorType>(a.getType());
   int64_t rows = aType.getDimSize(0), depth = aType.getDimSize(1);
-  Value out = e.empty({rows, cols}, e.builder().getF32Type());
-  return e.ukernel("qr_uk_matmul_f32",
-                   {e.i64(rows), e.i64(cols), e.i64(depth), a, e.i64(depth),
-                    packed, e.i64(cols)},
-                   out, {6})[0];
+  Value out = e.empty({rows, w.cols}, e.builder().getF32Type());
+  SmallVector<Value> args = matmulSizes(e, target, rows, depth, w);
+  args.append({a, e.i64(depth), w.blob});
+  int64_t outPosition = args.size();
+  args.push_back(e.i64(w.cols));
+  StringRef name = target == KernelTarget::gpu ? "matmul_f16w" : "matmul_f32";
+  return e.ukernel(kernelSymbol(target, name), args, out, {outPosition})[0];
 }
 
 /// C[b] = A[b] · B[b] (or · B[b]ᵀ) in f32 into `out`; rank-2 or rank-3
 /// operands (a rank-2 B is shared by every batch).
-Value floatGemm(Emitter &e, Value a, Value b, bool transposeB, Value out) {
+Value floatGemm(Emitter &e, KernelTarget target, Value a, Value b,
+                bool transposeB, Value out) {
   auto aType = cast<RankedTensorType>(a.getType());
   auto bType = cast<RankedTensorType>(b.getType());
   bool batched = aType.getRank() == 3;
@@ -366,7 +401,7 @@ Value floatGemm(Emitter &e, Value a, Value b, bool transposeB, Value out) {
   int64_t bCols = bType.getShape().back();
   int64_t cols = transposeB ? bRows : bCols;
   int64_t bStride = bType.getRank() == 3 ? bRows * bCols : 0;
-  return e.ukernel("qr_uk_gemm_f32",
+  return e.ukernel(kernelSymbol(target, "gemm_f32"),
                    {e.i64(batch), e.i64(rows), e.i64(cols), e.i64(depth), a,
                     e.i64(depth), e.i64(rows * depth), b, e.i64(bCols),
                     e.i64(bStride), e.i32(transposeB), e.i64(cols),
@@ -375,7 +410,8 @@ Value floatGemm(Emitter &e, Value a, Value b, bool transposeB, Value out) {
 }
 
 /// In place x ← (x ∘ signs) · H / sqrt(n) on the rows of an f32 [R, n].
-Value hadamardRows(Emitter &e, Value x, std::optional<ArrayRef<int8_t>> signs) {
+Value hadamardRows(Emitter &e, KernelTarget target, Value x,
+                   std::optional<ArrayRef<int8_t>> signs) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rows = type.getDimSize(0), n = type.getDimSize(1);
   int64_t base = ::quant::hadamardBaseOrder(n);
@@ -393,10 +429,10 @@ Value hadamardRows(Emitter &e, Value x, std::optional<ArrayRef<int8_t>> signs) {
     std::vector<int8_t> matrix = ::quant::hadamardMatrix(base);
     baseMatrix = i8Constant(matrix, {base, base});
   }
-  return e.ukernel("qr_uk_hadamard_f32",
-                   {e.i64(rows), e.i64(n), e.i64(n), signValues, baseMatrix,
-                    e.i64(base)},
-                   x, {0})[0];
+  return e.ukernel(
+      kernelSymbol(target, "hadamard_f32"),
+      {e.i64(rows), e.i64(n), e.i64(n), signValues, baseMatrix, e.i64(base)}, x,
+      {0})[0];
 }
 
 /// `activation` [M, K] in the form the integer kernel reads: per-token
@@ -436,14 +472,22 @@ prepareIntegerActivation(Emitter &e, Operation *op, Type originalElementType,
 /// part and a low-precision part whose products are merged back into
 /// column order.
 FailureOr<Value>
-multiplyPackedWeights(Emitter &e, Operation *op, const IntegerWeights &weights,
-                      PrecisionSplitAttr split, bool isSigned,
-                      function_ref<Value(Value packed, int64_t cols)> multiply) {
+multiplyPackedWeights(Emitter &e, KernelTarget target, Operation *op,
+                      const IntegerWeights &weights, PrecisionSplitAttr split,
+                      bool isSigned,
+                      function_ref<Value(const PackedWeights &)> multiply) {
+  auto pack = [&](const IntegerWeights &part) -> FailureOr<PackedWeights> {
+    FailureOr<Value> blob =
+        packWeights(e.builder(), e.location(), op, part, target);
+    if (failed(blob))
+      return failure();
+    return PackedWeights{*blob, part.cols, part.bits, part.rows / part.groups};
+  };
   if (!split) {
-    FailureOr<Value> packed = packWeights(e.builder(), e.location(), op, weights);
+    FailureOr<PackedWeights> packed = pack(weights);
     if (failed(packed))
       return failure();
-    return multiply(*packed, weights.cols);
+    return multiply(*packed);
   }
   llvm::SmallDenseSet<int64_t> highSet(split.getHighColumns().begin(),
                                        split.getHighColumns().end());
@@ -456,12 +500,11 @@ multiplyPackedWeights(Emitter &e, Operation *op, const IntegerWeights &weights,
         std::pair{ArrayRef<int64_t>(low), split.getLowBits()}}) {
     if (columns.empty())
       continue;
-    FailureOr<Value> packed =
-        packWeights(e.builder(), e.location(), op,
-                    weights.selectColumns(columns, bits, isSigned));
+    FailureOr<PackedWeights> packed =
+        pack(weights.selectColumns(columns, bits, isSigned));
     if (failed(packed))
       return failure();
-    products.push_back(multiply(*packed, columns.size()));
+    products.push_back(multiply(*packed));
   }
   if (products.size() == 1)
     return products.front();
@@ -496,8 +539,16 @@ multiplyPackedWeights(Emitter &e, Operation *op, const IntegerWeights &weights,
 // qnn op lowerings
 //===----------------------------------------------------------------------===//
 
-struct LowerHadamard : OpConversionPattern<HadamardOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// A lowering that calls the kernels of `target`.
+template <typename OpTy> struct KernelPattern : OpConversionPattern<OpTy> {
+  KernelPattern(const TypeConverter &converter, MLIRContext *ctx,
+                KernelTarget target)
+      : OpConversionPattern<OpTy>(converter, ctx), target(target) {}
+  KernelTarget target;
+};
+
+struct LowerHadamard : KernelPattern<HadamardOp> {
+  using KernelPattern::KernelPattern;
   LogicalResult
   matchAndRewrite(HadamardOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -505,15 +556,15 @@ struct LowerHadamard : OpConversionPattern<HadamardOp> {
     auto type = cast<RankedTensorType>(op.getType());
     Value rows = e.convertFloat(e.flattenRows(adaptor.getInput()),
                                 rewriter.getF32Type());
-    Value result = hadamardRows(e, rows, op.getSigns());
+    Value result = hadamardRows(e, target, rows, op.getSigns());
     result = e.convertFloat(result, type.getElementType());
     rewriter.replaceOp(op, e.unflattenRows(result, type.getShape()));
     return success();
   }
 };
 
-struct LowerRotate : OpConversionPattern<RotateOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct LowerRotate : KernelPattern<RotateOp> {
+  using KernelPattern::KernelPattern;
   LogicalResult
   matchAndRewrite(RotateOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -531,9 +582,9 @@ struct LowerRotate : OpConversionPattern<RotateOp> {
     Value rows = e.convertFloat(e.flattenRows(adaptor.getInput()),
                                 rewriter.getF32Type());
     auto rowsType = cast<RankedTensorType>(rows.getType());
-    Value result = floatGemm(e, rows, matrix, /*transposeB=*/false,
-                             e.empty(rowsType.getShape(),
-                                     rewriter.getF32Type()));
+    Value result =
+        floatGemm(e, target, rows, matrix, /*transposeB=*/false,
+                  e.empty(rowsType.getShape(), rewriter.getF32Type()));
     result = e.convertFloat(result, type.getElementType());
     rewriter.replaceOp(op, e.unflattenRows(result, type.getShape()));
     return success();
@@ -570,8 +621,8 @@ struct LowerScale : OpConversionPattern<ScaleOp> {
   }
 };
 
-struct LowerQuantize : OpConversionPattern<QuantizeOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct LowerQuantize : KernelPattern<QuantizeOp> {
+  using KernelPattern::KernelPattern;
   LogicalResult
   matchAndRewrite(QuantizeOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -593,10 +644,10 @@ struct LowerQuantize : OpConversionPattern<QuantizeOp> {
     int64_t m = rowsType.getDimSize(0), k = rowsType.getDimSize(1);
     Value values = e.empty({m, k}, rewriter.getI8Type());
     Value scales = e.empty({m}, rewriter.getF32Type());
-    ValueRange results = e.ukernel(
-        "qr_uk_quantize_per_token_f32",
-        {e.i64(m), e.i64(k), rows, e.i64(k), e.i32(bits), e.i64(k)},
-        {values, scales}, {5, 7});
+    ValueRange results =
+        e.ukernel(kernelSymbol(target, "quantize_per_token_f32"),
+                  {e.i64(m), e.i64(k), rows, e.i64(k), e.i32(bits), e.i64(k)},
+                  {values, scales}, {5, 7});
     Value shapedValues = e.unflattenRows(results[0], resultType.getShape());
     rewriter.replaceOp(op, {shapedValues, e.reshape(results[1], scalesType)});
     return success();
@@ -643,12 +694,13 @@ struct LowerDequantize : OpConversionPattern<DequantizeOp> {
 /// The shared tail of matmul and conv2d: A [M, K] (runtime storage) times
 /// the weight (float [K, N] or integer read by `readWeights`), then the
 /// epilogue. Returns [M, N] in the runtime result type.
-FailureOr<Value> lowerLinear(
-    Emitter &e, Operation *op, Value input, Type inputElementType,
-    Value tokenScales, Value floatWeight, bool weightIsInteger,
-    function_ref<FailureOr<IntegerWeights>()> readWeights,
-    PrecisionSplitAttr split, bool isSignedWeight, Value bias,
-    Activation activation, Type resultElementType) {
+FailureOr<Value>
+lowerLinear(Emitter &e, KernelTarget target, Operation *op, Value input,
+            Type inputElementType, Value tokenScales, Value floatWeight,
+            bool weightIsInteger,
+            function_ref<FailureOr<IntegerWeights>()> readWeights,
+            PrecisionSplitAttr split, bool isSignedWeight, Value bias,
+            Activation activation, Type resultElementType) {
   OpBuilder &b = e.builder();
   auto inputType = cast<RankedTensorType>(input.getType());
   int64_t rows = inputType.getDimSize(0);
@@ -665,9 +717,8 @@ FailureOr<Value> lowerLinear(
     a = e.convertFloat(a, b.getF32Type());
     Value w = e.convertFloat(floatWeight, b.getF32Type());
     int64_t cols = cast<RankedTensorType>(w.getType()).getShape().back();
-    accumulator =
-        floatGemm(e, a, w, /*transposeB=*/false,
-                  e.empty({rows, cols}, b.getF32Type()));
+    accumulator = floatGemm(e, target, a, w, /*transposeB=*/false,
+                            e.empty({rows, cols}, b.getF32Type()));
   } else {
     FailureOr<IntegerWeights> weights = readWeights();
     if (failed(weights))
@@ -675,21 +726,21 @@ FailureOr<Value> lowerLinear(
     FailureOr<Value> product;
     if (isa<FloatType>(inputElementType)) {
       Value a = e.convertFloat(input, b.getF32Type());
-      product = multiplyPackedWeights(
-          e, op, *weights, split, isSignedWeight,
-          [&](Value packed, int64_t cols) {
-            return weightOnlyMatmul(e, a, packed, cols);
-          });
+      product =
+          multiplyPackedWeights(e, target, op, *weights, split, isSignedWeight,
+                                [&](const PackedWeights &packed) {
+                                  return weightOnlyMatmul(e, target, a, packed);
+                                });
     } else {
       FailureOr<IntegerActivation> a = prepareIntegerActivation(
           e, op, inputElementType, input, tokenScales);
       if (failed(a))
         return failure();
-      product = multiplyPackedWeights(e, op, *weights, split, isSignedWeight,
-                                      [&](Value packed, int64_t cols) {
-                                        return integerMatmul(e, *a, packed,
-                                                             cols);
-                                      });
+      product =
+          multiplyPackedWeights(e, target, op, *weights, split, isSignedWeight,
+                                [&](const PackedWeights &packed) {
+                                  return integerMatmul(e, target, *a, packed);
+                                });
     }
     if (failed(product))
       return failure();
@@ -699,8 +750,8 @@ FailureOr<Value> lowerLinear(
                         resultElementType);
 }
 
-struct LowerMatmul : OpConversionPattern<MatmulOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct LowerMatmul : KernelPattern<MatmulOp> {
+  using KernelPattern::KernelPattern;
   LogicalResult
   matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -718,7 +769,7 @@ struct LowerMatmul : OpConversionPattern<MatmulOp> {
       int64_t cols = weightType.getShape().back();
       Value out = e.empty({aType.getDimSize(0), aType.getDimSize(1), cols},
                           rewriter.getF32Type());
-      Value product = floatGemm(e, a, w, /*transposeB=*/false, out);
+      Value product = floatGemm(e, target, a, w, /*transposeB=*/false, out);
       Value flat = e.flattenRows(product);
       FailureOr<Value> result =
           finishEpilogue(e, op, flat, adaptor.getBias(), op.getEpilogue(),
@@ -731,8 +782,9 @@ struct LowerMatmul : OpConversionPattern<MatmulOp> {
 
     Value input = e.flattenRows(adaptor.getInput());
     if (op.getHadamardPrologue()) {
-      input = hadamardRows(e, e.convertFloat(input, rewriter.getF32Type()),
-                           op.getPrologueSigns());
+      input =
+          hadamardRows(e, target, e.convertFloat(input, rewriter.getF32Type()),
+                       op.getPrologueSigns());
     }
     int64_t depth = weightType.getDimSize(0), cols = weightType.getDimSize(1);
     auto readWeights = [&]() {
@@ -743,7 +795,7 @@ struct LowerMatmul : OpConversionPattern<MatmulOp> {
                                 });
     };
     FailureOr<Value> result = lowerLinear(
-        e, op, input, inputElement, adaptor.getInputScales(),
+        e, target, op, input, inputElement, adaptor.getInputScales(),
         adaptor.getWeight(), integerWeights, readWeights, op.getSplitAttr(),
         !op.getZeroPoints(), adaptor.getBias(), op.getEpilogue(),
         resultType.getElementType());
@@ -754,8 +806,8 @@ struct LowerMatmul : OpConversionPattern<MatmulOp> {
   }
 };
 
-struct LowerConv2D : OpConversionPattern<Conv2DOp> {
-  using OpConversionPattern::OpConversionPattern;
+struct LowerConv2D : KernelPattern<Conv2DOp> {
+  using KernelPattern::KernelPattern;
   LogicalResult
   matchAndRewrite(Conv2DOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -873,8 +925,8 @@ struct LowerConv2D : OpConversionPattern<Conv2DOp> {
       return weights;
     };
     FailureOr<Value> result = lowerLinear(
-        e, op, columns, inputElement, Value(), floatWeight, integerWeights,
-        readWeights, PrecisionSplitAttr(), !op.getZeroPoints(),
+        e, target, op, columns, inputElement, Value(), floatWeight,
+        integerWeights, readWeights, PrecisionSplitAttr(), !op.getZeroPoints(),
         adaptor.getBias(), op.getEpilogue(), resultType.getElementType());
     if (failed(result))
       return failure();
@@ -945,9 +997,8 @@ bool isLowerableFloatMatmul(OpTy op) {
 
 /// f32 (batch_)matmul → qr_uk_gemm_f32. The kernel overwrites its output,
 /// so an init that is not a zero fill is added afterwards.
-template <typename OpTy>
-struct LowerFloatMatmul : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
+template <typename OpTy> struct LowerFloatMatmul : KernelPattern<OpTy> {
+  using KernelPattern<OpTy>::KernelPattern;
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -958,8 +1009,8 @@ struct LowerFloatMatmul : OpConversionPattern<OpTy> {
     if (auto fill = init.getDefiningOp<linalg::FillOp>())
       zeroInit = matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
     Value out = e.empty(type.getShape(), type.getElementType());
-    Value product = floatGemm(e, op.getDpsInputs()[0], op.getDpsInputs()[1],
-                              *readsTransposedB(op), out);
+    Value product = floatGemm(e, this->target, op.getDpsInputs()[0],
+                              op.getDpsInputs()[1], *readsTransposedB(op), out);
     if (!zeroInit)
       product = e.generic({product, init}, {}, type,
                           [](OpBuilder &b, Location loc, ValueRange args) {
@@ -972,15 +1023,27 @@ struct LowerFloatMatmul : OpConversionPattern<OpTy> {
   }
 };
 
-
 //===----------------------------------------------------------------------===//
 // What the kernels support
 //===----------------------------------------------------------------------===//
 
-/// Reports, before any rewriting, every op the CPU lowering cannot handle,
-/// so that each gets one diagnostic naming the reason.
-LogicalResult checkLowerable(Operation *root) {
-  WalkResult result = root->walk([](Operation *op) -> WalkResult {
+/// The GPU weight layout (GpuKernels.h) packs 64 k at a time: a group is all
+/// of K or a multiple of 64. `groups` groups of `depth / groups` along K.
+LogicalResult checkGpuGroups(Operation *op, int64_t depth, int64_t groups) {
+  int64_t groupSize = groups > 0 ? depth / groups : 0;
+  if (groups == 1 || (groupSize % 64 == 0 && groupSize > 0))
+    return success();
+  return op->emitOpError("the GPU kernels take per-channel weight scales or "
+                         "groups of a multiple of 64 along K, not groups of ")
+         << groupSize;
+}
+
+/// Reports, before any rewriting, every op the lowering to `target`'s
+/// kernels cannot handle, so that each gets one diagnostic naming the reason.
+LogicalResult checkLowerable(Operation *root, KernelTarget target) {
+  bool gpu = target == KernelTarget::gpu;
+  StringRef name = targetName(target);
+  WalkResult result = root->walk([&](Operation *op) -> WalkResult {
     if (auto matmul = dyn_cast<MatmulOp>(op)) {
       auto weightType = cast<RankedTensorType>(matmul.getWeight().getType());
       Type inputElement = getElementTypeOrSelf(matmul.getInput().getType());
@@ -988,23 +1051,64 @@ LogicalResult checkLowerable(Operation *root) {
       if (weightType.getRank() == 3 &&
           (integerWeights || !isa<FloatType>(inputElement) ||
            matmul.getHadamardPrologue()))
-        return matmul.emitOpError("the CPU lowering supports batched "
-                                  "weights only for float operands");
+        return matmul.emitOpError("the ")
+               << name
+               << " lowering supports batched weights only for float operands";
       if (integerWeights &&
-          failed(checkIntegerWeights(op, matmul.getWeight(),
-                                     matmul.getScales(),
-                                     matmul.getZeroPoints())))
+          failed(checkIntegerWeights(op, matmul.getWeight(), matmul.getScales(),
+                                     matmul.getZeroPoints(), target)))
         return failure();
+      if (gpu && integerWeights && weightType.getRank() == 2 &&
+          failed(checkGpuGroups(
+              op, weightType.getDimSize(0),
+              cast<ShapedType>(matmul.getScales().getType()).getDimSize(0))))
+        return failure();
+      if (gpu && integerWeights && !isa<FloatType>(inputElement) &&
+          matmul.getZeroPoints())
+        return matmul.emitOpError("the GPU integer kernel (qr_gpu_matmul_s8) "
+                                  "takes symmetric weights only; quantize "
+                                  "the weights with symmetric=true or keep "
+                                  "float activations");
+      if (gpu && matmul.getSplitAttr()) {
+        unsigned lowBits = matmul.getSplitAttr().getLowBits();
+        if (lowBits != 4 && lowBits != 8)
+          return matmul.emitOpError("the GPU kernels take 4 and 8-bit "
+                                    "weights, not ")
+                 << lowBits << " (the split's low bits)";
+      }
     } else if (auto conv = dyn_cast<Conv2DOp>(op)) {
+      Type inputElement = getElementTypeOrSelf(conv.getInput().getType());
       bool integerWeights =
           isa<IntegerType>(getElementTypeOrSelf(conv.getWeight().getType()));
       if (!integerWeights && !getConstantFloatValues(conv.getWeight()))
-        return conv.emitOpError("the CPU lowering needs constant weights");
+        return conv.emitOpError("the ")
+               << name << " lowering needs constant weights";
       if (integerWeights &&
           failed(checkIntegerWeights(op, conv.getWeight(), conv.getScales(),
-                                     conv.getZeroPoints())))
+                                     conv.getZeroPoints(), target)))
         return failure();
+      if (gpu && integerWeights) {
+        // K = KH·KW·C, the groups along C repeated at each kernel position.
+        auto weightType = cast<ShapedType>(conv.getWeight().getType());
+        bool nchw = conv.getLayout() == ConvLayout::nchw;
+        int64_t filters = weightType.getDimSize(nchw ? 0 : 3);
+        int64_t channels = weightType.getDimSize(nchw ? 1 : 2);
+        int64_t depth = weightType.getNumElements() / filters;
+        int64_t groups =
+            cast<ShapedType>(conv.getScales().getType()).getDimSize(0);
+        if (failed(checkGpuGroups(op, depth, groups * (depth / channels))))
+          return failure();
+      }
+      if (gpu && integerWeights && !isa<FloatType>(inputElement) &&
+          conv.getZeroPoints())
+        return conv.emitOpError("the GPU integer kernel (qr_gpu_matmul_s8) "
+                                "takes symmetric weights only; quantize the "
+                                "weights with symmetric=true or keep float "
+                                "activations");
     } else if (auto pillar = dyn_cast<PillarConvOp>(op)) {
+      if (gpu)
+        return pillar.emitOpError("has no GPU lowering: the rulebook and "
+                                  "sparse convolution kernels are CPU-only");
       if (failed(checkPillarConvLowerable(pillar)))
         return failure();
     } else if (auto quantize = dyn_cast<QuantizeOp>(op)) {
@@ -1012,8 +1116,8 @@ LogicalResult checkLowerable(Operation *root) {
           quantize.getScales() ? getElementTypeOrSelf(quantize.getScales())
                                : Type();
       if (scaleType && !scaleType.isF32())
-        return quantize.emitOpError("the CPU lowering computes per-token "
-                                    "scales in f32, not ")
+        return quantize.emitOpError("the ")
+               << name << " lowering computes per-token scales in f32, not "
                << scaleType;
     }
     return success();
@@ -1027,39 +1131,45 @@ LogicalResult checkLowerable(Operation *root) {
 
 struct QNNLowerToUKernelsPass
     : public qnn::impl::QNNLowerToUKernelsBase<QNNLowerToUKernelsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
-    if (failed(checkLowerable(getOperation())))
+    if (failed(checkLowerable(getOperation(), target)))
       return signalPassFailure();
     RuntimeTypeConverter converter;
-    ConversionTarget target(*ctx);
-    target.addLegalDialect<affine::AffineDialect, arith::ArithDialect,
-                           linalg::LinalgDialect,
-                           LLVM::LLVMDialect, math::MathDialect,
-                           tensor::TensorDialect, func::FuncDialect>();
-    target.addLegalOp<UKernelOp>();
-    target.addIllegalOp<HadamardOp, RotateOp, ScaleOp, QuantizeOp,
-                        DequantizeOp, MatmulOp, Conv2DOp, PillarConvOp>();
-    target.addDynamicallyLegalOp<linalg::MatmulOp>(
+    ConversionTarget legality(*ctx);
+    legality.addLegalDialect<affine::AffineDialect, arith::ArithDialect,
+                             linalg::LinalgDialect, LLVM::LLVMDialect,
+                             math::MathDialect, tensor::TensorDialect,
+                             func::FuncDialect>();
+    legality.addLegalOp<UKernelOp>();
+    legality.addIllegalOp<HadamardOp, RotateOp, ScaleOp, QuantizeOp,
+                          DequantizeOp, MatmulOp, Conv2DOp, PillarConvOp>();
+    legality.addDynamicallyLegalOp<linalg::MatmulOp>(
         [](linalg::MatmulOp op) { return !isLowerableFloatMatmul(op); });
-    target.addDynamicallyLegalOp<linalg::BatchMatmulOp>(
+    legality.addDynamicallyLegalOp<linalg::BatchMatmulOp>(
         [](linalg::BatchMatmulOp op) { return !isLowerableFloatMatmul(op); });
-    target.addDynamicallyLegalOp<func::FuncOp>([](func::FuncOp op) {
+    legality.addDynamicallyLegalOp<func::FuncOp>([](func::FuncOp op) {
       return hasRuntimeTypes(op.getFunctionType().getInputs()) &&
              hasRuntimeTypes(op.getFunctionType().getResults());
     });
-    target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
-        [](Operation *op) { return hasRuntimeTypes(op->getOperandTypes()) &&
-                                   hasRuntimeTypes(op->getResultTypes()); });
-    target.markUnknownOpDynamicallyLegal([](Operation *op) {
+    legality.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
+        [](Operation *op) {
+          return hasRuntimeTypes(op->getOperandTypes()) &&
+                 hasRuntimeTypes(op->getResultTypes());
+        });
+    legality.markUnknownOpDynamicallyLegal([](Operation *op) {
       return !isa<QNNDialect>(op->getDialect()) || isa<UKernelOp>(op);
     });
 
     RewritePatternSet patterns(ctx);
-    patterns.add<LowerHadamard, LowerRotate, LowerScale, LowerQuantize,
-                 LowerDequantize, LowerMatmul, LowerConv2D,
-                 LowerFloatMatmul<linalg::MatmulOp>,
-                 LowerFloatMatmul<linalg::BatchMatmulOp>>(converter, ctx);
+    patterns.add<LowerScale, LowerDequantize>(converter, ctx);
+    patterns.add<LowerHadamard, LowerRotate, LowerQuantize, LowerMatmul,
+                 LowerConv2D, LowerFloatMatmul<linalg::MatmulOp>,
+                 LowerFloatMatmul<linalg::BatchMatmulOp>>(converter, ctx,
+                                                          target);
+    // checkLowerable rejected pillar convolutions for the GPU.
     populateLowerPillarConvPatterns(converter, patterns);
     // Quantized function arguments and results cross the model boundary
     // as their storage.
@@ -1067,18 +1177,19 @@ struct QNNLowerToUKernelsPass
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);
     populateCallOpTypeConversionPattern(patterns, converter);
-    if (failed(applyPartialConversion(getOperation(), target,
+    if (failed(applyPartialConversion(getOperation(), legality,
                                       std::move(patterns))))
       return signalPassFailure();
 
     // Casts left between storage and !quant types mean a value of a
     // quantized type flows into an op no pattern understands.
-    WalkResult walk = getOperation().walk([](UnrealizedConversionCastOp cast) {
+    WalkResult walk = getOperation().walk([&](UnrealizedConversionCastOp cast) {
       if (!cast->use_empty()) {
         Operation *user = *cast->getUsers().begin();
         user->emitOpError("has an operand of type ")
-            << cast.getOperand(0).getType()
-            << " that the CPU lowering cannot pass through; only qnn ops "
+            << cast.getOperand(0).getType() << " that the "
+            << targetName(target)
+            << " lowering cannot pass through; only qnn ops "
                "may consume quantized tensors";
         return WalkResult::interrupt();
       }

@@ -197,8 +197,11 @@ buildLLVMModule(Operation *op, llvm::LLVMContext &ctx,
   if (artifact == Artifact::Executable)
     addExecutableMain(*module);
   if (isModel) {
+    // Appending globals (llvm.global_ctors, which loads a GPU model's
+    // kernels) are directives to the linker, not symbols.
     for (llvm::GlobalValue &value : module->global_values())
-      if (!value.isDeclaration() && !isExported(value.getName()))
+      if (!value.isDeclaration() && !value.hasAppendingLinkage() &&
+          !isExported(value.getName()))
         value.setLinkage(llvm::GlobalValue::InternalLinkage);
   }
 

@@ -1,0 +1,153 @@
+//===- GpuBuffers.cpp - a bufferized model's buffers in GPU memory --------===//
+//
+// The GPU model ABI passes device pointers for the model's inputs and
+// outputs; this pass puts every other buffer of the host code on the device
+// too, so that outlined kernels and the runtime's GPU kernels (called
+// through qnn.ukernel) never see a host address. Constants stay in the
+// model's data segment and are uploaded once by the runtime
+// (qr_cuda_constant, include/quant/Runtime/CudaRuntime.h): the compiled
+// model works with its device copy.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant/Conversion/Passes.h"
+
+#include "mlir/Conversion/LLVMCommon/MemRefBuilder.h"
+#include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
+
+namespace mlir {
+namespace qnn {
+#define GEN_PASS_DEF_QNNGPUBUFFERS
+#include "quant/Conversion/Passes.h.inc"
+} // namespace qnn
+} // namespace mlir
+
+using namespace mlir;
+
+namespace {
+
+constexpr StringLiteral kConstantFunction = "qr_cuda_constant";
+
+/// The runtime's `void *qr_cuda_constant(const void *host, size_t bytes)`,
+/// declared in `module` on first use.
+func::FuncOp getConstantFunction(ModuleOp module, SymbolTable &symbols) {
+  if (auto existing = symbols.lookup<func::FuncOp>(kConstantFunction))
+    return existing;
+  MLIRContext *ctx = module.getContext();
+  auto pointer = LLVM::LLVMPointerType::get(ctx);
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  auto function = func::FuncOp::create(
+      b, module.getLoc(), kConstantFunction,
+      b.getFunctionType({pointer, b.getI64Type()}, {pointer}));
+  function.setPrivate();
+  symbols.insert(function);
+  return function;
+}
+
+/// `memref.get_global` of a constant → its device copy: the descriptor of
+/// the pointer qr_cuda_constant returns, cast back to the memref type (the
+/// cast cancels with the one the LLVM conversion inserts for its users).
+LogicalResult replaceGlobal(memref::GetGlobalOp op, SymbolTable &symbols,
+                            func::FuncOp constantFunction,
+                            const LLVMTypeConverter &converter) {
+  auto global = symbols.lookup<memref::GlobalOp>(op.getName());
+  if (!global || !global.getConstant())
+    return op.emitOpError("reads the writable global '")
+           << op.getName()
+           << "', which has no device copy; a GPU model's globals must be "
+              "constants";
+  MemRefType type = op.getType();
+  if (!type.getLayout().isIdentity())
+    return op.emitOpError("reads a global with a non-identity layout, which "
+                          "the GPU lowering cannot upload");
+  OpBuilder b(op);
+  b.setInsertionPointAfter(op);
+  Location loc = op.getLoc();
+  auto pointer = LLVM::LLVMPointerType::get(b.getContext());
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, op);
+  Value address = arith::IndexCastOp::create(b, loc, b.getI64Type(), base);
+  Value host = LLVM::IntToPtrOp::create(b, loc, pointer, address);
+  uint64_t bytes = DataLayout::closest(op).getTypeSize(type.getElementType()) *
+                   type.getNumElements();
+  Value size = arith::ConstantIntOp::create(b, loc, bytes, 64);
+  Value device =
+      func::CallOp::create(b, loc, constantFunction, ValueRange{host, size})
+          .getResult(0);
+  Value descriptor =
+      MemRefDescriptor::fromStaticShape(b, loc, converter, type, device);
+  Value deviceBuffer =
+      UnrealizedConversionCastOp::create(b, loc, type, descriptor).getResult(0);
+  op.getResult().replaceAllUsesExcept(deviceBuffer, base.getDefiningOp());
+  return success();
+}
+
+/// gpu-to-llvm lowers gpu.memcpy of identity-layout buffers only (one
+/// contiguous block); strided copies become a kernel.
+void replaceCopy(memref::CopyOp op) {
+  OpBuilder b(op);
+  auto source = cast<MemRefType>(op.getSource().getType());
+  auto target = cast<MemRefType>(op.getTarget().getType());
+  if (source.getLayout().isIdentity() && target.getLayout().isIdentity())
+    gpu::MemcpyOp::create(b, op.getLoc(), /*asyncToken=*/Type(), ValueRange(),
+                          op.getTarget(), op.getSource());
+  else
+    linalg::CopyOp::create(b, op.getLoc(), op.getSource(), op.getTarget());
+  op.erase();
+}
+
+struct QNNGpuBuffersPass
+    : public qnn::impl::QNNGpuBuffersBase<QNNGpuBuffersPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    LLVMTypeConverter converter(&getContext());
+    func::FuncOp constantFunction;
+    // Host code only: a gpu.module's or gpu.launch's buffers already are
+    // device buffers.
+    SmallVector<Operation *> hostOps;
+    module.walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (isa<gpu::GPUModuleOp, gpu::LaunchOp>(op))
+        return WalkResult::skip();
+      if (isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
+              memref::CopyOp, memref::GetGlobalOp>(op))
+        hostOps.push_back(op);
+      return WalkResult::advance();
+    });
+    for (Operation *op : hostOps) {
+      OpBuilder b(op);
+      if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+        auto device = gpu::AllocOp::create(
+            b, alloc.getLoc(), alloc.getType(), /*asyncToken=*/Type(),
+            ValueRange(), alloc.getDynamicSizes(), alloc.getSymbolOperands());
+        alloc.replaceAllUsesWith(device.getMemref());
+        alloc.erase();
+      } else if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
+        gpu::DeallocOp::create(b, dealloc.getLoc(), /*asyncToken=*/Type(),
+                               ValueRange(), dealloc.getMemref());
+        dealloc.erase();
+      } else if (auto copy = dyn_cast<memref::CopyOp>(op)) {
+        replaceCopy(copy);
+      } else if (auto alloca = dyn_cast<memref::AllocaOp>(op)) {
+        alloca.emitOpError("allocates a host stack buffer, which GPU kernels "
+                           "cannot access");
+        return signalPassFailure();
+      } else if (auto getGlobal = dyn_cast<memref::GetGlobalOp>(op)) {
+        if (!constantFunction)
+          constantFunction = getConstantFunction(module, symbols);
+        if (failed(
+                replaceGlobal(getGlobal, symbols, constantFunction, converter)))
+          return signalPassFailure();
+      }
+    }
+  }
+};
+
+} // namespace

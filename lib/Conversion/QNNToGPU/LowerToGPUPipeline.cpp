@@ -1,0 +1,117 @@
+//===- LowerToGPUPipeline.cpp - --qnn-lower-to-gpu ------------------------===//
+//
+// qnn → GPU kernel calls and linalg on tensors → buffers → device buffers →
+// loops mapped to GPU kernels → NVVM and a GPU binary, host side → llvm.
+// Like --qnn-lower-to-cpu it is written as the textual pipeline a user would
+// pass to quant-opt, so it can be reproduced (and bisected) step by step.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant/Conversion/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+
+namespace {
+
+struct LowerToGPUOptions : PassPipelineOptions<LowerToGPUOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture (sm_80, sm_90)"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features; LLVM's default PTX 6.0 cannot target "
+                     "sm_90, hence +ptx80"),
+      llvm::cl::init("+ptx80")};
+  Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("CUDA toolkit whose libdevice (math functions) is linked "
+                     "into the kernels and whose ptxas builds bin and fatbin "
+                     "binaries"),
+      llvm::cl::init("/usr/local/cuda")};
+  Option<std::string> entry{
+      *this, "entry",
+      llvm::cl::desc("function exported as the model (default: the only "
+                     "public function)"),
+      llvm::cl::init("")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("GPU binary embedded in the host module: fatbin, bin "
+                     "(cubin) or isa (PTX, JIT-compiled by the driver; what "
+                     "quant-translate --to-ptx/--to-cubin read)"),
+      llvm::cl::init("fatbin")};
+};
+
+/// The stages, in order; see the pass descriptions for each qnn step.
+std::string pipelineText(const LowerToGPUOptions &options) {
+  return llvm::formatv(
+      // Tensors: kernel calls and element-wise generics, as for the CPU.
+      "qnn-lower-to-ukernels{{target=gpu},"
+      "canonicalize,"
+      "one-shot-bufferize{{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "buffer-results-to-out-params{{add-result-attr hoist-static-allocs "
+      "modify-public-functions},"
+      "buffer-deallocation-pipeline,"
+      "qnn-emit-model-entry{0},"
+      // Buffers: on the device; loops: kernels.
+      "qnn-gpu-buffers,"
+      // Tiles of 1 x 256 iterations make blocks of 256 threads that run
+      // along the innermost (contiguous) dimension of 2-D loops; constant
+      // tile bounds (an scf.if guards the edge) keep the block size static.
+      "func.func(convert-linalg-to-parallel-loops,"
+      "scf-parallel-loop-tiling{{parallel-loop-tile-sizes=1,256 "
+      "no-min-max-bounds},"
+      "gpu-map-parallel-loops,"
+      "convert-parallel-loops-to-gpu),"
+      "qnn-check-host-memory-access,"
+      "gpu-kernel-outlining,"
+      "qnn-merge-gpu-modules,"
+      "func.func(gpu-async-region),"
+      "qnn-lower-ukernel-calls,"
+      // Kernels: NVVM, then a binary for the chip.
+      "convert-scf-to-cf,"
+      "expand-strided-metadata,"
+      "lower-affine,"
+      "nvvm-attach-target{{chip={1} features={2} O=3},"
+      "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
+      "reconcile-unrealized-casts),"
+      // Host: llvm, with the mgpu* calls the runtime implements.
+      "gpu-to-llvm,"
+      "gpu-module-to-binary{{format={3} toolkit={4}},"
+      "convert-arith-to-llvm,"
+      "convert-index-to-llvm,"
+      "convert-func-to-llvm,"
+      "convert-cf-to-llvm,"
+      "canonicalize,"
+      "cse,"
+      "reconcile-unrealized-casts",
+      options.entry.empty() ? std::string()
+                            : "{entry=" + options.entry.getValue() + "}",
+      options.chip.getValue(), options.features.getValue(),
+      options.format.getValue(), options.cudaPath.getValue());
+}
+
+void buildLowerToGPUPipeline(OpPassManager &pm,
+                             const LowerToGPUOptions &options) {
+  if (failed(parsePassPipeline(pipelineText(options), pm)))
+    llvm::report_fatal_error("--qnn-lower-to-gpu: malformed internal pipeline "
+                             "(check the chip, features and format options)");
+}
+
+} // namespace
+
+void qnn::registerLowerToGPUPipeline() {
+  PassPipelineRegistration<LowerToGPUOptions>(
+      "qnn-lower-to-gpu",
+      "Lower a qnn/linalg model for NVIDIA GPUs: CUDA kernel calls, "
+      "one-shot bufferization, the model ABI entry (quant_model_run, on "
+      "device buffers), loops mapped to GPU kernels compiled through NVVM "
+      "into a GPU binary, and the host side to llvm",
+      buildLowerToGPUPipeline);
+}
