@@ -165,10 +165,10 @@ int qr_cuda_memcpy_dtod(void *device_dst, const void *device_src,
     return 0;
   if (!device_dst || !device_src)
     return fail(-1, "qr_cuda_memcpy_dtod: null pointer");
-  // Asynchronous like a kernel: ordered on the stream.
-  return check(driver().memcpyAsync(toDevice(device_dst),
-                                    toDevice(device_src), bytes, stream()),
-               "cuMemcpyAsync")
+  // Ordered on the stream like a kernel; no host memory to wait for.
+  return check(driver().memcpyAsync(toDevice(device_dst), toDevice(device_src),
+                                    bytes, stream()),
+               "cuMemcpyAsync(device to device)")
              ? 0
              : -1;
 }

@@ -253,6 +253,7 @@ TEST(CudaNoDevice, EveryCallFails) {
   EXPECT_EQ(qr_cuda_memcpy_htod(notDevice, host, sizeof(host)), -1);
   EXPECT_EQ(lastError(), reason);
   EXPECT_EQ(qr_cuda_memcpy_dtoh(host, notDevice, sizeof(host)), -1);
+  EXPECT_EQ(qr_cuda_memcpy_dtod(notDevice, notDevice, sizeof(host)), -1);
   EXPECT_EQ(qr_cuda_memset_d8(notDevice, 0, 16), -1);
   EXPECT_EQ(qr_cuda_synchronize(), -1);
   EXPECT_EQ(qr_cuda_stream(), nullptr);
@@ -366,11 +367,15 @@ TEST(CudaDevice, MemcpyRoundTrip) {
     ASSERT_NE(device, nullptr) << qr_last_error();
     ASSERT_EQ(qr_cuda_memcpy_htod(device, data.data(), bytes), 0)
         << qr_last_error();
+    void *copy = qr_cuda_malloc(bytes);
+    ASSERT_NE(copy, nullptr) << qr_last_error();
+    ASSERT_EQ(qr_cuda_memcpy_dtod(copy, device, bytes), 0) << qr_last_error();
     std::vector<uint8_t> back(bytes);
-    ASSERT_EQ(qr_cuda_memcpy_dtoh(back.data(), device, bytes), 0)
+    ASSERT_EQ(qr_cuda_memcpy_dtoh(back.data(), copy, bytes), 0)
         << qr_last_error();
     EXPECT_EQ(back, data) << bytes << " bytes";
     qr_cuda_free(device);
+    qr_cuda_free(copy);
   }
   void *empty = qr_cuda_malloc(0);
   EXPECT_NE(empty, nullptr) << qr_last_error();

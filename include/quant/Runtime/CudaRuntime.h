@@ -37,7 +37,10 @@ int qr_cuda_init(void);
  * qr_cuda_init. */
 const char *qr_cuda_device_name(void);
 
-/* Device memory; NULL / -1 with qr_last_error on failure. */
+/* Device memory; NULL / -1 with qr_last_error on failure. malloc(0) gives
+ * a valid pointer, free(NULL) does nothing. Host copies (htod, dtoh) are
+ * ordered after the work queued on the stream and complete on return; dtod
+ * and memset are queued on the stream. */
 void *qr_cuda_malloc(size_t bytes);
 void qr_cuda_free(void *device_ptr);
 int qr_cuda_memcpy_htod(void *device_dst, const void *host_src, size_t bytes);
