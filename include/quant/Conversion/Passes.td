@@ -91,10 +91,14 @@ def QNNEmitModelEntry : Pass<"qnn-emit-model-entry", "ModuleOp"> {
     `quant_model_signature` (inputs, then outputs, with numpy dtypes and
     static shapes) and `int32_t quant_model_run(void **buffers)`, which
     wraps each pointer in a memref descriptor and calls the entry.
+    With `device=cuda` (--qnn-lower-to-gpu) the signature says
+    `device cuda`: the buffers are device pointers.
   }];
   let options = [
     Option<"entry", "entry", "std::string", /*default=*/"\"\"",
-           "Function to export (default: the only public function)">
+           "Function to export (default: the only public function)">,
+    Option<"device", "device", "std::string", /*default=*/"\"cpu\"",
+           "Where the model's buffers live: cpu, or cuda (device pointers)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
@@ -151,6 +155,22 @@ def QNNMergeGpuModules : Pass<"qnn-merge-gpu-modules", "ModuleOp"> {
     each named after the module it came from, and the `gpu.launch_func`
     ops are updated; the model then carries one GPU binary (one PTX or
     cubin, loaded once) instead of one per kernel.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def QNNGpuStreamOrder : Pass<"qnn-gpu-stream-order", "ModuleOp"> {
+  let summary = "Order a model's GPU work on one stream, without host waits";
+  let description = [{
+    Runs after `gpu-kernel-outlining`, in place of upstream's
+    `gpu-async-region`, which makes the host wait for the GPU before every
+    call (it cannot know what a call does). A model's calls are the
+    runtime's GPU kernels (GpuKernels.h), which run on the same stream as
+    the `mgpu*` ABI (CudaRuntime.h): stream order already orders them after
+    the kernels, copies and allocations before them. Each host function's
+    `gpu.launch_func`, `gpu.alloc`, `gpu.dealloc`, `gpu.memcpy` and
+    `gpu.memset` become async ops chained on one token, and the host waits
+    once, before the function returns.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }

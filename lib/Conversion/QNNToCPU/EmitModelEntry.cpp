@@ -69,6 +69,11 @@ struct QNNEmitModelEntryPass
       return signalPassFailure();
     function.setName(kEntryName);
 
+    if (device != "cpu" && device != "cuda") {
+      module.emitError("unknown model device '")
+          << device << "' (expected cpu or cuda)";
+      return signalPassFailure();
+    }
     std::string signature = "quant-model 1\n";
     int inputs = 0, outputs = 0;
     for (auto [index, type] :
@@ -96,6 +101,9 @@ struct QNNEmitModelEntryPass
                          "buffer-results-to-out-params first");
       return signalPassFailure();
     }
+
+    if (device == "cuda")
+      signature += "device cuda\n";
 
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
     Location loc = function.getLoc();

@@ -58,7 +58,7 @@ std::string pipelineText(const LowerToGPUOptions &options) {
       "buffer-results-to-out-params{{add-result-attr hoist-static-allocs "
       "modify-public-functions},"
       "buffer-deallocation-pipeline,"
-      "qnn-emit-model-entry{0},"
+      "qnn-emit-model-entry{{device=cuda{0}},"
       // Buffers: on the device; loops: kernels.
       "qnn-gpu-buffers,"
       // Tiles of 1 x 256 iterations make blocks of 256 threads that run
@@ -72,7 +72,7 @@ std::string pipelineText(const LowerToGPUOptions &options) {
       "qnn-check-host-memory-access,"
       "gpu-kernel-outlining,"
       "qnn-merge-gpu-modules,"
-      "func.func(gpu-async-region),"
+      "qnn-gpu-stream-order,"
       "qnn-lower-ukernel-calls,"
       // Kernels: NVVM, then a binary for the chip.
       "convert-scf-to-cf,"
@@ -92,7 +92,7 @@ std::string pipelineText(const LowerToGPUOptions &options) {
       "cse,"
       "reconcile-unrealized-casts",
       options.entry.empty() ? std::string()
-                            : "{entry=" + options.entry.getValue() + "}",
+                            : " entry=" + options.entry.getValue(),
       options.chip.getValue(), options.features.getValue(),
       options.format.getValue(), options.cudaPath.getValue());
 }

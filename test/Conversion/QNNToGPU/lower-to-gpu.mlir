@@ -15,19 +15,24 @@
 // Weights and gamma: device copies from the runtime.
 // HOST: llvm.call @qr_cuda_constant
 // HOST: llvm.call @qr_cuda_constant
-// HOST: llvm.call @mgpuMemAlloc
+// All GPU work goes to one stream; the host waits once, at the end.
+// HOST: %[[STREAM:.*]] = llvm.call @mgpuStreamCreate()
+// HOST-NOT: mgpuStreamCreate
+// HOST-NOT: mgpuStreamSynchronize
+// HOST: llvm.call @mgpuMemAlloc({{.*}}, %[[STREAM]], {{.*}})
 // RMSNorm: zero fill, row sums of squares, normalization.
-// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @quant_kernels::@quant_model_main_kernel blocks
-// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @quant_kernels::@quant_model_main_kernel_0 blocks
-// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @quant_kernels::@quant_model_main_kernel_1 blocks
+// HOST: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @quant_kernels::@quant_model_main_kernel blocks
+// HOST: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @quant_kernels::@quant_model_main_kernel_0 blocks
+// HOST: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @quant_kernels::@quant_model_main_kernel_1 blocks
 // HOST: llvm.call @qr_gpu_hadamard_f32
 // The W4A16 kernel: M, N, K, 4 bits, groups of 64, A, lda, the blob, C, ldc.
 // HOST: llvm.call @qr_gpu_matmul_f16w(%{{.*}}) : (i64, i64, i64, i32, i64, !llvm.ptr, i64, !llvm.ptr, !llvm.ptr, i64) -> ()
 // SiLU epilogue.
-// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @quant_kernels::@quant_model_main_kernel_2 blocks
+// HOST: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @quant_kernels::@quant_model_main_kernel_2 blocks
 // HOST: llvm.call @mgpuMemFree
+// HOST: llvm.call @mgpuStreamSynchronize(%[[STREAM]])
 // HOST: gpu.binary @quant_kernels  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, properties = {{.*}}, assembly = "
-// HOST: llvm.mlir.global external constant @quant_model_signature("quant-model 1\0Ainput input0 float32 [4,128]\0Aoutput output0 float32 [4,128]\0A\00")
+// HOST: llvm.mlir.global external constant @quant_model_signature("quant-model 1\0Ainput input0 float32 [4,128]\0Aoutput output0 float32 [4,128]\0Adevice cuda\0A\00")
 // HOST: llvm.func @quant_model_run(%{{.*}}: !llvm.ptr) -> i32
 // HOST-DAG: llvm.func @qr_cuda_constant(!llvm.ptr, i64) -> !llvm.ptr
 // HOST-DAG: llvm.func @qr_gpu_hadamard_f32(!llvm.ptr, i64, i64, i64, !llvm.ptr, !llvm.ptr, i64)
