@@ -1,4 +1,4 @@
-//===- IntegerWeights.cpp - constant integer weights for the CPU ----------===//
+//===- IntegerWeights.cpp - constant integer weights ----------------------===//
 
 #include "IntegerWeights.h"
 

@@ -1,7 +1,8 @@
-//===- IntegerWeights.h - constant integer weights for the CPU --*- C++ -*-===//
+//===- IntegerWeights.h - constant integer weights --------------*- C++ -*-===//
 //
-// Constant integer weights read into the unpacked form of the micro-kernel
-// contract (include/quant/Runtime/UKernels.h) and packed at compile time.
+// Constant integer weights read into the unpacked form of the kernel
+// contract (include/quant/Runtime/UKernels.h, GpuKernels.h: codes, scales,
+// zero points) and packed at compile time in the CPU or GPU layout.
 // Shared by the qnn op lowerings of lib/Conversion/QNNToCPU.
 //
 //===----------------------------------------------------------------------===//

@@ -4,6 +4,9 @@
 // become qnn.ukernel calls of include/quant/Runtime/UKernels.h, as IREE
 // does with its ukernels; everything element-wise becomes linalg.generic
 // and is left to upstream bufferization, loops and LLVM's vectorizer.
+// With target=gpu the same lowering calls the CUDA kernels of
+// include/quant/Runtime/GpuKernels.h (same arguments where the operation is
+// the same) and the generics become GPU kernels (--qnn-lower-to-gpu).
 // Roundings that decide an integer are computed in float64 exactly as the
 // reference evaluator (lib/Evaluator/QuantOps.cpp) computes them, so the
 // integer paths are bit-exact with it.
