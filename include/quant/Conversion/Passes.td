@@ -175,4 +175,26 @@ def QNNGpuStreamOrder : Pass<"qnn-gpu-stream-order", "ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def QNNGpuTileLoops : Pass<"qnn-gpu-tile-loops", "ModuleOp"> {
+  let summary = "Shape a model's parallel loops into GPU thread blocks";
+  let description = [{
+    Runs on `scf.parallel` loops of host code, before
+    `gpu-map-parallel-loops`. Each outermost parallel loop's dimensions are
+    collapsed into one (row-major, so consecutive iterations touch
+    consecutive elements of the identity-indexed buffers linalg produces),
+    then tiled by `threads`: the mapping makes the tiles blocks and the
+    iterations of a tile the threads of one block, so every element-wise
+    kernel runs in coalesced blocks of `threads` threads, and the grid
+    stays within the x dimension's limit whatever the loop's rank.
+    Reductions (the `scf.for` loops inside) stay sequential per thread.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads per block">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // QUANT_CONVERSION_PASSES_TD

@@ -61,14 +61,16 @@ std::string pipelineText(const LowerToGPUOptions &options) {
       "qnn-emit-model-entry{{device=cuda{0}},"
       // Buffers: on the device; loops: kernels.
       "qnn-gpu-buffers,"
-      // Tiles of 1 x 256 iterations make blocks of 256 threads that run
-      // along the innermost (contiguous) dimension of 2-D loops; constant
-      // tile bounds (an scf.if guards the edge) keep the block size static.
-      "func.func(convert-linalg-to-parallel-loops,"
-      "scf-parallel-loop-tiling{{parallel-loop-tile-sizes=1,256 "
-      "no-min-max-bounds},"
-      "gpu-map-parallel-loops,"
+      "func.func(convert-linalg-to-parallel-loops),"
+      "qnn-gpu-tile-loops,"
+      "func.func(gpu-map-parallel-loops,"
       "convert-parallel-loops-to-gpu),"
+      // Folds the loop bounds to constants and moves them into the kernels
+      // (a constant divisor instead of a 64-bit division by an argument);
+      // canonicalizing loops before the mapping would merge the tiles back
+      // into one loop.
+      "canonicalize,"
+      "func.func(gpu-launch-sink-index-computations),"
       "qnn-check-host-memory-access,"
       "gpu-kernel-outlining,"
       "qnn-merge-gpu-modules,"

@@ -49,10 +49,13 @@
 // PTX: ld.global.b32
 // PTX: add.rn.f32
 // PTX: st.global.b32
-// The normalization: x · rsqrt(mean + eps) · gamma, threads (tid.y) along
-// the hidden dimension.
+// The normalization: x · rsqrt(mean + eps) · gamma in blocks of 256
+// threads over the collapsed [4, 128] iteration space, with the bounds
+// folded into the kernel (no division left).
 // PTX-LABEL: .visible .entry quant_model_main_kernel_1(
-// PTX: mov.u32 {{.*}}, %tid.y;
+// PTX: .maxntid 256, 1, 1
+// PTX: mov.u32 {{.*}}, %tid.x;
+// PTX-NOT: div.
 // PTX: ld.global.b32
 // PTX: rsqrt.approx.f32
 // PTX: st.global.b32
