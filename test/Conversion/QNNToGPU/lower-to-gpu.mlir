@@ -3,7 +3,9 @@
 // W4A16 linear with a SiLU epilogue. The host side ends in the llvm dialect
 // with the model ABI, the runtime's kernel calls and launches of the
 // outlined kernels, whose PTX (format=isa, LLVM's NVPTX backend only) is
-// checked through quant-translate --to-ptx.
+// checked through quant-translate --to-ptx. The kernels link the CUDA
+// toolkit's libdevice (math functions), hence the toolkit requirement.
+// REQUIRES: cuda-toolkit
 // RUN: quant-opt %s --qnn-lower-to-gpu="format=isa" | FileCheck %s --check-prefix=HOST
 // RUN: quant-opt %s --qnn-lower-to-gpu="format=isa" | quant-translate --to-ptx | FileCheck %s --check-prefix=PTX
 // RUN: quant-opt %s --qnn-lower-to-gpu="chip=sm_80 features=+ptx80 format=isa" | quant-translate --to-ptx | FileCheck %s --check-prefix=SM80
