@@ -13,6 +13,7 @@
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassRegistry.h"
 
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -99,21 +100,78 @@ std::string pipelineText(const LowerToGPUOptions &options) {
       options.format.getValue(), options.cudaPath.getValue());
 }
 
-void buildLowerToGPUPipeline(OpPassManager &pm,
-                             const LowerToGPUOptions &options) {
-  if (failed(parsePassPipeline(pipelineText(options), pm)))
-    llvm::report_fatal_error("--qnn-lower-to-gpu: malformed internal pipeline "
-                             "(check the chip, features and format options)");
+/// The oldest PTX ISA version (as in +ptxNN) that targets each chip the
+/// GPU path supports; LLVM aborts instead of reporting an older one.
+std::optional<unsigned> minimumPTXVersion(StringRef chip) {
+  return llvm::StringSwitch<std::optional<unsigned>>(chip)
+      .Case("sm_80", 70)
+      .Case("sm_86", 71)
+      .Case("sm_87", 74)
+      .Cases("sm_89", "sm_90", 78)
+      .Case("sm_90a", 80)
+      .Cases("sm_100", "sm_100a", 86)
+      .Cases("sm_120", "sm_120a", 87)
+      .Default(std::nullopt);
+}
+
+/// Options the nested passes would only reject after lowering the whole
+/// model, or with an LLVM abort: one error each, before anything runs.
+LogicalResult verifyOptions(const LowerToGPUOptions &options,
+                            function_ref<LogicalResult(const Twine &)> error) {
+  StringRef format = options.format.getValue();
+  if (format != "fatbin" && format != "bin" && format != "isa")
+    return error("--qnn-lower-to-gpu: unknown format '" + format +
+                 "' (expected fatbin, bin or isa)");
+  StringRef chip = options.chip.getValue();
+  std::optional<unsigned> minimum = minimumPTXVersion(chip);
+  if (!minimum)
+    return error("--qnn-lower-to-gpu: unsupported chip '" + chip +
+                 "' (expected sm_80, sm_86, sm_87, sm_89, sm_90, sm_90a, "
+                 "sm_100, sm_100a, sm_120 or sm_120a)");
+  unsigned ptx = 0;
+  SmallVector<StringRef> features;
+  StringRef(options.features.getValue()).split(features, ',');
+  for (StringRef feature : features)
+    if (feature.consume_front("+ptx") && feature.getAsInteger(10, ptx))
+      return error("--qnn-lower-to-gpu: malformed PTX feature '+ptx" + feature +
+                   "'");
+  if (ptx < *minimum)
+    return error("--qnn-lower-to-gpu: " + chip + " needs PTX " +
+                 Twine(*minimum / 10) + "." + Twine(*minimum % 10) +
+                 " or later: add +ptx" + Twine(*minimum) +
+                 " (or newer) to features" +
+                 (ptx ? " instead of +ptx" + Twine(ptx) : Twine()));
+  return success();
+}
+
+LogicalResult
+buildLowerToGPUPipeline(OpPassManager &pm, StringRef optionText,
+                        function_ref<LogicalResult(const Twine &)> error) {
+  LowerToGPUOptions options;
+  if (failed(options.parseFromString(optionText)) ||
+      failed(verifyOptions(options, error)))
+    return failure();
+  std::string text = pipelineText(options);
+  std::string message;
+  llvm::raw_string_ostream stream(message);
+  if (failed(parsePassPipeline(text, pm, stream)))
+    return error("--qnn-lower-to-gpu: cannot build '" + text + "': " + message);
+  return success();
 }
 
 } // namespace
 
 void qnn::registerLowerToGPUPipeline() {
-  PassPipelineRegistration<LowerToGPUOptions>(
+  // registerPassPipeline rather than PassPipelineRegistration: its builder
+  // can reject options with an error instead of aborting.
+  registerPassPipeline(
       "qnn-lower-to-gpu",
       "Lower a qnn/linalg model for NVIDIA GPUs: CUDA kernel calls, "
       "one-shot bufferization, the model ABI entry (quant_model_run, on "
       "device buffers), loops mapped to GPU kernels compiled through NVVM "
       "into a GPU binary, and the host side to llvm",
-      buildLowerToGPUPipeline);
+      buildLowerToGPUPipeline,
+      [](function_ref<void(const detail::PassOptions &)> describe) {
+        describe(LowerToGPUOptions());
+      });
 }
