@@ -70,10 +70,22 @@ FailureOr<StringRef> findPTX(Operation *op) {
   FailureOr<gpu::ObjectAttr> object = findObject(op);
   if (failed(object))
     return failure();
-  if (object->getFormat() != gpu::CompilationTarget::Assembly)
-    return emitError(op->getLoc(), "the GPU binary holds ")
-           << gpu::stringifyCompilationTarget(object->getFormat())
-           << " code, not PTX; " << kLowerHint;
+  switch (object->getFormat()) {
+  case gpu::CompilationTarget::Assembly:
+    break;
+  case gpu::CompilationTarget::Binary:
+    return emitError(op->getLoc(), "the GPU binary holds a cubin "
+                                   "(format=bin), not PTX; ")
+           << kLowerHint;
+  case gpu::CompilationTarget::Fatbin:
+    return emitError(op->getLoc(), "the GPU binary holds a fatbin "
+                                   "(format=fatbin), not PTX; ")
+           << kLowerHint;
+  case gpu::CompilationTarget::Offload:
+    return emitError(op->getLoc(), "the GPU binary holds LLVM bitcode "
+                                   "(format=offload), not PTX; ")
+           << kLowerHint;
+  }
   return object->getObject().getValue();
 }
 

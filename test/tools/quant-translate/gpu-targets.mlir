@@ -17,7 +17,7 @@ module attributes {gpu.container_module} {
 
 // -----
 
-// expected-error @below {{the GPU binary holds fatbin code, not PTX}}
+// expected-error @below {{the GPU binary holds a fatbin (format=fatbin), not PTX; lower the model with --qnn-lower-to-gpu="format=isa"}}
 module attributes {gpu.container_module} {
   gpu.binary @kernels [#gpu.object<#nvvm.target<chip = "sm_90">, fatbin = "\00">]
 }
