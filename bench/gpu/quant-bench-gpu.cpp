@@ -144,11 +144,6 @@ struct Weights {
   }
 
   int64_t at(int64_t k, int64_t n) const { return (k / group) * N + n; }
-  /// The weight the f16 kernels multiply: f16(f16(u − z)·f16(s)).
-  double halfWeight(int64_t k, int64_t n) const {
-    float diff = float(int(codes[k * N + n]) - zeros[at(k, n)]);
-    return roundToHalf(diff * roundToHalf(scales[at(k, n)]));
-  }
   double exactWeight(int64_t k, int64_t n) const {
     return double(int(codes[k * N + n]) - zeros[at(k, n)]) * scales[at(k, n)];
   }
@@ -187,7 +182,7 @@ void checkWeightOnly(std::mt19937_64 &rng, CheckTable &table, int64_t M,
     for (int64_t k = 0; k < K; ++k) {
       double a = roundToHalf(A[m * K + k]), aExact = A[m * K + k];
       for (int64_t n = 0; n < N; ++n) {
-        ref[m * N + n] += a * w.halfWeight(k, n);
+        ref[m * N + n] += a * w.exactWeight(k, n);
         exact[m * N + n] += aExact * w.exactWeight(k, n);
       }
     }
@@ -203,7 +198,9 @@ void checkWeightOnly(std::mt19937_64 &rng, CheckTable &table, int64_t M,
                 long(M), long(N), long(K), long(group));
   std::snprintf(note, sizeof note, "(vs unrounded f64: %.1e)",
                 relativeError(C, exact));
-  table.row(what, relativeError(C, ref), 1e-5, note);
+  table.row(what, relativeError(C, ref), 1e-5,
+            std::string(M > 64 && K % 4 == 0 ? "(tiled) " : "(stream) ") +
+                note);
 }
 
 void checkInteger(std::mt19937_64 &rng, CheckTable &table, int64_t M, int64_t N,
@@ -368,6 +365,8 @@ int runChecks(uint64_t seed) {
     checkWeightOnly(rng, t, 16, 1000, 1024, bits, 1024);
     checkWeightOnly(rng, t, 37, 256, 768, bits, 128);
     checkWeightOnly(rng, t, 130, 200, 384, bits, 384);
+    checkWeightOnly(rng, t, 300, 272, 640, bits, 128);
+    checkWeightOnly(rng, t, 129, 100, 250, bits, 250);
     checkInteger(rng, t, 1, 4096, 4096, bits, 4096, true, 0);
     checkInteger(rng, t, 7, 333, 320, bits, 64, true, 0);
     checkInteger(rng, t, 16, 257, 1024, bits, 128, false, -3);
@@ -617,14 +616,39 @@ void benchHadamard() {
   }
 }
 
+/// One call of each decode-sized weight-only shape, for a profiler
+/// (`ncu -k regex:qr_gpu_stream quant-bench-gpu profile`).
+void profileDecode() {
+  std::mt19937_64 rng(5);
+  for (int64_t NK : {4096, 11008})
+    for (int64_t M : {1, 16}) {
+      std::vector<uint8_t> codes = randomBytes(rng, NK * NK);
+      for (auto &c : codes)
+        c &= 15;
+      std::vector<float> scales((NK / 128) * NK, 0.01f);
+      std::vector<int32_t> zeros((NK / 128) * NK, 8);
+      std::vector<uint8_t> packed(qr_gpu_packed_weights_bytes(4, NK, NK, 128));
+      qr_gpu_pack_weights(4, NK, NK, 128, codes.data(), scales.data(),
+                          zeros.data(), packed.data());
+      DeviceBuffer dW = toDevice(packed),
+                   dA = toDevice(randomFloats(rng, M * NK)), dC(M * NK * 4);
+      qr_gpu_matmul_f16w(M, NK, NK, 4, 128, dA.as<float>(), NK, dW.ptr,
+                         dC.as<float>(), NK);
+      checkKernels("profile");
+    }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   if (argc < 2 || (std::strcmp(argv[1], "check") != 0 &&
-                   std::strcmp(argv[1], "bench") != 0)) {
+                   std::strcmp(argv[1], "bench") != 0 &&
+                   std::strcmp(argv[1], "profile") != 0)) {
     std::fprintf(stderr,
                  "usage: quant-bench-gpu check [--seed S]\n"
                  "       quant-bench-gpu bench [--quick]\n"
+                 "       quant-bench-gpu profile   (one W4A16 decode call a "
+                 "shape, for ncu)\n"
                  "check runs every GPU kernel against a float64 reference on "
                  "fresh random inputs;\nbench times them against cuBLAS / "
                  "cuBLASLt and a device copy.\n");
@@ -642,6 +666,10 @@ int main(int argc, char **argv) {
       if (std::strcmp(argv[i], "--seed") == 0)
         seed = std::strtoull(argv[i + 1], nullptr, 10);
     return runChecks(seed);
+  }
+  if (std::strcmp(argv[1], "profile") == 0) {
+    profileDecode();
+    return 0;
   }
   bool quick = argc > 2 && std::strcmp(argv[2], "--quick") == 0;
   Cublas cublas;

@@ -27,15 +27,17 @@ extern "C" {
  * byte), scales[G][N], zero_points[G][N], G = K / group_size. The GPU blob
  * has no header (kernels take bits and group_size as arguments):
  *   - codes in tensor-core fragment order: for each panel of 16 columns and
- *     each block of 64 k, 512 bytes that a warp reads with one 16-byte load
- *     per lane (ld.global.v4) and that hold, after in-register unpacking,
- *     exactly the B fragments of mma.sync m16n8k16 (bits 4, 8 with f16
- *     activations) or m16n8k32 (int8 activations); 4-bit codes are stored
- *     so that one `lop3` with 0x000f000f | 0x64006400 yields two f16 values
- *     (Marlin's trick); K is padded to 64 with the zero point, N to 16;
- *   - then scales as f16 [G][N16] (activations f16) and f32 [G][N16];
- *   - then zero points as int8 [G][N16] and per-group column sums of
- *     (u − z) as int32 [G][N16] (the activation zero point's correction).
+ *     each block of 64 k, 512 (4-bit) or 1024 (8-bit) bytes that a warp
+ *     reads with 16-byte loads (ld.global.v4), one or two a lane, and that
+ *     hold exactly the B fragments of mma.sync m16n8k32 for its lanes;
+ *     the f16 kernels use them as two m16n8k16 fragments under a fixed
+ *     permutation of k that A is staged with. 4-bit codes are placed so
+ *     that one `lop3` with 0x64006400 yields two f16 values 1024 + u
+ *     (Marlin's trick), 8-bit ones are stored as u − 128. K is padded to
+ *     64 with the zero point (u − z = 0), N to 16;
+ *   - then, per group and column ([G][N16]): 0x6400 | z (the f16 1024 + z),
+ *     the f32 scales, and the int32 column sums of (u − z) (for the
+ *     activation zero point).
  * bits ∈ {4, 8}; group_size divides K and is K or a multiple of 64.
  *===----------------------------------------------------------------------===*/
 size_t qr_gpu_packed_weights_bytes(int32_t bits, int64_t K, int64_t N,
@@ -49,9 +51,9 @@ int qr_gpu_pack_weights(int32_t bits, int64_t K, int64_t N, int64_t group_size,
  *===----------------------------------------------------------------------===*/
 
 /* Weight-only (W4A16 / W8A16): A (f32, converted to f16 on load) × the
- * packed weights dequantized in registers to f16 (u − z exactly, times the
- * f16 scale), mma.sync m16n8k16 with f32 accumulation:
- *   C[m][n] = Σ_k f16(A[m][k]) · f16(f16(u[k][n] − z[g][n]) · f16(s[g][n]))
+ * codes unpacked in registers to the f16 integers u − z (exact), mma.sync
+ * m16n8k16 with f32 accumulation, each group's sums scaled in f32:
+ *   C[m][n] = Σ_g s[g][n] · Σ_{k∈g} f16(A[m][k]) · (u[k][n] − z[g][n])
  * Decode-sized M (≤ 64) splits K across warps (streaming the weights once
  * at full bandwidth); larger M uses tiles staged through shared memory. */
 void qr_gpu_matmul_f16w(int64_t M, int64_t N, int64_t K, int32_t bits,

@@ -10,31 +10,11 @@
 
 #include "quant/Runtime/GpuKernels.h"
 
-#include <cmath>
 #include <cstring>
 
 using namespace qr::gpu;
 
 namespace {
-
-/// IEEE binary16 bits of `value`, rounded to nearest even (as __float2half).
-uint16_t halfBits(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  uint32_t sign = (bits >> 16) & 0x8000u;
-  uint32_t magnitude = bits & 0x7fffffffu;
-  if (magnitude >= 0x7f800000u) // Inf or NaN
-    return sign | 0x7c00u | (magnitude > 0x7f800000u ? 0x200u : 0u);
-  if (magnitude >= 0x477ff000u) // rounds to at least 65520: overflow
-    return sign | 0x7c00u;
-  if (magnitude < 0x38800000u) {                   // subnormal half (or zero)
-    float scaled = std::fabs(value) * 16777216.0f; // 2^24: units of 2^-24
-    return sign | static_cast<uint16_t>(std::nearbyint(scaled));
-  }
-  uint32_t mantissa = magnitude - 0x38000000u; // rebias 127 → 15
-  uint32_t rounded = (mantissa + 0xfffu + ((mantissa >> 13) & 1u)) >> 13;
-  return sign | static_cast<uint16_t>(rounded);
-}
 
 /// Column `n` of panel `panel`, tile `tile` (n8), lane group `laneGroup`.
 int64_t fragmentColumn(int64_t panel, int tile, int laneGroup) {
@@ -110,19 +90,16 @@ extern "C" int qr_gpu_pack_weights(int32_t bits, int64_t K, int64_t N,
           }
     }
 
-  auto *scalesF16 = reinterpret_cast<uint16_t *>(blob + g.scalesF16);
   auto *zeroBiasF16 = reinterpret_cast<uint16_t *>(blob + g.zeroBiasF16);
   auto *scalesF32 = reinterpret_cast<float *>(blob + g.scalesF32);
   auto *columnSums = reinterpret_cast<int32_t *>(blob + g.columnSums);
   for (int64_t group = 0; group < g.groups; ++group)
     for (int64_t n = 0; n < N; ++n) {
       int64_t at = group * g.paddedN + n;
-      float scale = scales[group * N + n];
       int32_t zero = zero_points[group * N + n];
-      scalesF16[at] = halfBits(scale);
       // 0x6400 | u is the half 1024 + u; subtracting 1024 + z is exact.
-      zeroBiasF16[at] = halfBits(1024.0f + static_cast<float>(zero));
-      scalesF32[at] = scale;
+      zeroBiasF16[at] = static_cast<uint16_t>(0x6400 | zero);
+      scalesF32[at] = scales[group * N + n];
       int32_t sum = 0;
       for (int64_t k = group * group_size; k < (group + 1) * group_size; ++k)
         sum += static_cast<int32_t>(codes[k * N + n]) - zero;

@@ -1,4 +1,5 @@
-//===- GpuWeights.h - geometry of the GPU weight blob ------------*- C++ -*-===//
+//===- GpuWeights.h - geometry of the GPU weight blob ------------*- C++
+//-*-===//
 //
 // Shared by the packer (host C++), the launchers and the CUDA kernels, so
 // the three agree on one layout (described in include/quant/Runtime/
@@ -29,14 +30,15 @@ struct WeightGeometry {
   int32_t bits;
   int64_t K, N, groupSize;
   int64_t paddedN, blocksK, groups;
+  /// k blocks a quantization group spans (blocksK for one group): kernels
+  /// walk blocks in order and cross group boundaries by counting, not
+  /// dividing.
+  int64_t blocksPerGroup;
   /// Byte offsets of the regions, from the blob's start.
-  int64_t scalesF16, zeroBiasF16, scalesF32, columnSums, totalBytes;
+  int64_t zeroBiasF16, scalesF32, columnSums, totalBytes;
 
   QR_HOST_DEVICE int64_t panelBytes() const { return bits * 128; }
   QR_HOST_DEVICE int64_t panels() const { return paddedN / kPanelCols; }
-  QR_HOST_DEVICE int64_t groupOfBlock(int64_t block) const {
-    return groups == 1 ? 0 : block * kBlockK / groupSize;
-  }
 };
 
 QR_HOST_DEVICE inline int64_t roundUp(int64_t x, int64_t to) {
@@ -58,10 +60,10 @@ QR_HOST_DEVICE inline bool makeWeightGeometry(int32_t bits, int64_t K,
   g->paddedN = roundUp(N, kPanelCols);
   g->blocksK = roundUp(K, kBlockK) / kBlockK;
   g->groups = K / groupSize;
+  g->blocksPerGroup = g->groups == 1 ? g->blocksK : groupSize / kBlockK;
   int64_t codes = g->panels() * g->blocksK * g->panelBytes();
   int64_t perGroup = g->groups * g->paddedN;
-  g->scalesF16 = roundUp(codes, kRegionAlign);
-  g->zeroBiasF16 = roundUp(g->scalesF16 + 2 * perGroup, kRegionAlign);
+  g->zeroBiasF16 = roundUp(codes, kRegionAlign);
   g->scalesF32 = roundUp(g->zeroBiasF16 + 2 * perGroup, kRegionAlign);
   g->columnSums = roundUp(g->scalesF32 + 4 * perGroup, kRegionAlign);
   g->totalBytes = roundUp(g->columnSums + 4 * perGroup, kRegionAlign);

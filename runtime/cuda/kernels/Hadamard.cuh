@@ -46,8 +46,7 @@ template <int L> __device__ void hadamardRows(const HadamardArgs &p) {
       char4 s = *reinterpret_cast<const char4 *>(p.signs + at);
       q.x *= s.x, q.y *= s.y, q.z *= s.z, q.w *= s.w;
     }
-    v[4 * j] = q.x, v[4 * j + 1] = q.y, v[4 * j + 2] = q.z,
-    v[4 * j + 3] = q.w;
+    v[4 * j] = q.x, v[4 * j + 1] = q.y, v[4 * j + 2] = q.z, v[4 * j + 3] = q.w;
   }
   fwhtRegisters(v);
 #pragma unroll
@@ -86,7 +85,7 @@ template <int L> __device__ void hadamardRows(const HadamardArgs &p) {
       float4 q = *reinterpret_cast<const float4 *>(
           row + ((j * W + warp) * 32 + lane) * 4);
       v[4 * j] = q.x, v[4 * j + 1] = q.y, v[4 * j + 2] = q.z,
-      v[4 * j + 3] = q.w;
+            v[4 * j + 3] = q.w;
     }
   }
 

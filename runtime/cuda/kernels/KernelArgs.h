@@ -1,4 +1,5 @@
-//===- KernelArgs.h - parameter blocks of the GPU kernels --------*- C++ -*-===//
+//===- KernelArgs.h - parameter blocks of the GPU kernels --------*- C++
+//-*-===//
 //
 // Each kernel takes one struct by value; the launchers (Launch.cpp) fill it
 // and pass its address as the single cuLaunchKernel parameter, so the host
@@ -17,13 +18,30 @@ namespace qr::gpu {
 
 /// Streaming matmul: warps a CTA (one panel each), k blocks a warp has in
 /// flight at once.
-constexpr int kStreamWarps = 4;
+constexpr int kStreamWarps = 8;
 constexpr int kStreamUnroll = 4;
-/// Tiled int8 matmul: CTA tile, ring depth, threads (2 × 4 warps).
-constexpr int kTileM = 128, kTileN = 128, kTileStages = 4;
+/// CTAs a multiprocessor should hold (a register cap): the streaming
+/// kernels are latency-bound, so the smaller variants trade registers for
+/// warps in flight, as far as they fit without spilling.
+QR_HOST_DEVICE constexpr int streamMinBlocks(int bits, int mTiles) {
+  return mTiles == 1 ? (bits == 4 ? 3 : 2) : mTiles == 2 && bits == 4 ? 2 : 1;
+}
+/// Bytes of one staged row pair of A for `blocks` k blocks (Matmul.cuh);
+/// a CTA stages mTiles·8 pairs.
+QR_HOST_DEVICE constexpr int streamStagedPairBytes(bool intActivations,
+                                                   int blocks) {
+  return blocks * int(kBlockK) * 2 * (intActivations ? 1 : 2) + 16;
+}
+/// Tiled matmul: CTA tile, threads (2 × 4 warps), ring depth (the f32 A
+/// tiles of the weight-only kernel are four times the int8 ones).
+constexpr int kTileM = 128, kTileN = 128;
 constexpr int kTileThreads = 256;
-QR_HOST_DEVICE constexpr int tileStageBytes(int bits) {
-  return kTileM * int(kBlockK) + (kTileN / 16) * bits * 128;
+QR_HOST_DEVICE constexpr int tileStages(bool intActivations) {
+  return intActivations ? 4 : 3;
+}
+QR_HOST_DEVICE constexpr int tileStageBytes(bool intActivations, int bits) {
+  return kTileM * int(kBlockK) * (intActivations ? 1 : 4) +
+         (kTileN / 16) * bits * 128;
 }
 /// f32 GEMM tile and threads; per-token quantization threads.
 constexpr int kGemmTile = 64, kGemmK = 16, kGemmThreads = 256;

@@ -1,4 +1,5 @@
-//===- Kernels.cu - the runtime's GPU kernels, one module -------*- CUDA -*-===//
+//===- Kernels.cu - the runtime's GPU kernels, one module -------*- CUDA
+//-*-===//
 //
 // Every kernel the launchers (Launch.cpp) look up by name; one translation
 // unit so that nvcc emits one fatbin for the runtime to embed. Each entry
@@ -14,7 +15,8 @@
 using namespace qr::gpu;
 
 #define QR_STREAM_KERNEL(act, isInt, bits, tiles)                              \
-  extern "C" __global__ void __launch_bounds__(kStreamWarps * 32)              \
+  extern "C" __global__ void __launch_bounds__(kStreamWarps * 32,              \
+                                               streamMinBlocks(bits, tiles))   \
       qr_gpu_stream_##act##_w##bits##_m##tiles(const MatmulArgs args) {        \
     streamMatmul<isInt, bits, tiles>(args);                                    \
   }
@@ -27,18 +29,22 @@ QR_STREAM_KERNELS(f16, false, 8)
 QR_STREAM_KERNELS(s8, true, 4)
 QR_STREAM_KERNELS(s8, true, 8)
 
-#define QR_TILED_KERNEL(bits, grouped, suffix)                                 \
+#define QR_TILED_KERNEL(act, isInt, bits, grouped, suffix)                     \
   extern "C" __global__ void __launch_bounds__(kTileThreads)                   \
-      qr_gpu_tiled_s8_w##bits##suffix(const MatmulArgs args) {                 \
-    tiledMatmulS8<bits, grouped>(args);                                        \
+      qr_gpu_tiled_##act##_w##bits##suffix(const MatmulArgs args) {            \
+    tiledMatmul<isInt, bits, grouped>(args);                                   \
   }
-QR_TILED_KERNEL(4, false, )
-QR_TILED_KERNEL(4, true, _grouped)
-QR_TILED_KERNEL(8, false, )
-QR_TILED_KERNEL(8, true, _grouped)
+QR_TILED_KERNEL(s8, true, 4, false, )
+QR_TILED_KERNEL(s8, true, 4, true, _grouped)
+QR_TILED_KERNEL(s8, true, 8, false, )
+QR_TILED_KERNEL(s8, true, 8, true, _grouped)
+QR_TILED_KERNEL(f16, false, 4, false, )
+QR_TILED_KERNEL(f16, false, 4, true, _grouped)
+QR_TILED_KERNEL(f16, false, 8, false, )
+QR_TILED_KERNEL(f16, false, 8, true, _grouped)
 
 #define QR_HADAMARD_KERNEL(L)                                                  \
-  extern "C" __global__ void __launch_bounds__(hadamardThreads(L))          \
+  extern "C" __global__ void __launch_bounds__(hadamardThreads(L))             \
       qr_gpu_hadamard_##L(const HadamardArgs args) {                           \
     hadamardRows<L>(args);                                                     \
   }

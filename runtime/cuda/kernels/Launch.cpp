@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 using namespace qr::gpu;
@@ -56,8 +57,7 @@ bool aligned16(const void *p) {
 /// Launches the streaming kernel: rows in chunks of up to 64 (grid z), K
 /// split so that the grid keeps about 48 warps of loads a multiprocessor in
 /// flight, within the default shared-memory limit for A's slice.
-bool launchStream(const char *activation, MatmulArgs args,
-                  int64_t elementBytes) {
+bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int mTiles = args.M <= 16 ? 1 : args.M <= 32 ? 2 : 4;
   const int64_t chunkRows = 16 * mTiles;
   const int64_t chunks = (args.M + chunkRows - 1) / chunkRows;
@@ -65,9 +65,10 @@ bool launchStream(const char *activation, MatmulArgs args,
   const int64_t targetWarps = int64_t(qr::cuda::multiprocessorCount()) * 48;
   int64_t splits =
       std::clamp<int64_t>(targetWarps / (panels * chunks), 1, blocks);
-  const int64_t rows = std::min<int64_t>(chunkRows, args.M);
+  // The staged A slice: mTiles·8 row pairs of streamStagedPairBytes.
+  const int64_t pairBytesPerBlock = streamStagedPairBytes(integer, 1) - 16;
   const int64_t maxBlocksPerSplit = std::max<int64_t>(
-      1, kDefaultSharedBytes / (rows * kBlockK * elementBytes));
+      1, (kDefaultSharedBytes / (8 * mTiles) - 16) / pairBytesPerBlock);
   int64_t perSplit =
       std::min((blocks + splits - 1) / splits, maxBlocksPerSplit);
   splits = (blocks + perSplit - 1) / perSplit;
@@ -80,10 +81,26 @@ bool launchStream(const char *activation, MatmulArgs args,
   std::string name = std::string("qr_gpu_stream_") + activation + "_w" +
                      std::to_string(args.w.bits) + "_m" +
                      std::to_string(mTiles);
-  return launch(name.c_str(),
-                unsigned((panels + kStreamWarps - 1) / kStreamWarps),
-                unsigned(splits), unsigned(chunks), kStreamWarps * 32,
-                unsigned(rows * perSplit * kBlockK * elementBytes), &args);
+  return launch(
+      name.c_str(), unsigned((panels + kStreamWarps - 1) / kStreamWarps),
+      unsigned(splits), unsigned(chunks), kStreamWarps * 32,
+      unsigned(8 * mTiles * streamStagedPairBytes(integer, int(perSplit))),
+      &args);
+}
+
+/// Launches the tiled kernel (large M; A rows in whole 16-byte runs).
+bool launchTiled(const char *activation, const MatmulArgs &args) {
+  const bool integer = std::strcmp(activation, "s8") == 0;
+  std::string name = std::string("qr_gpu_tiled_") + activation + "_w" +
+                     std::to_string(args.w.bits) +
+                     (args.w.groups > 1 ? "_grouped" : "");
+  int64_t rowTiles = (args.M + kTileM - 1) / kTileM;
+  if (rowTiles > 65535)
+    return fail("GPU matmul: too many rows for one launch");
+  return launch(name.c_str(), unsigned((args.w.paddedN + kTileN - 1) / kTileN),
+                unsigned(rowTiles), 1, kTileThreads,
+                tileStages(integer) * tileStageBytes(integer, args.w.bits),
+                const_cast<MatmulArgs *>(&args));
 }
 
 bool validMatmul(const char *what, int64_t M, int64_t N, int64_t K,
@@ -118,7 +135,12 @@ extern "C" void qr_gpu_matmul_f16w(int64_t M, int64_t N, int64_t K,
   args.C = C;
   args.ldc = ldc;
   args.M = int32_t(M);
-  launchStream("f16", args, 2);
+  // Whole 16-byte runs of 4 floats for the tiled kernel's cp.async.
+  if (M > 64 && K % 4 == 0 && lda % 4 == 0 && aligned16(A)) {
+    launchTiled("f16", args);
+    return;
+  }
+  launchStream("f16", args, false);
 }
 
 extern "C" void qr_gpu_matmul_s8(int64_t M, int64_t N, int64_t K, int32_t bits,
@@ -145,16 +167,11 @@ extern "C" void qr_gpu_matmul_s8(int64_t M, int64_t N, int64_t K, int32_t bits,
   args.aScale = a_scale;
   args.aZeroPoint = a_zero_point;
   args.M = int32_t(M);
-  const bool tiledFits = M > 64 && K % 16 == 0 && lda % 16 == 0 && aligned16(A);
-  if (!tiledFits) {
-    launchStream("s8", args, 1);
+  if (M > 64 && K % 16 == 0 && lda % 16 == 0 && aligned16(A)) {
+    launchTiled("s8", args);
     return;
   }
-  std::string name = "qr_gpu_tiled_s8_w" + std::to_string(bits) +
-                     (args.w.groups > 1 ? "_grouped" : "");
-  launch(name.c_str(), unsigned((args.w.paddedN + kTileN - 1) / kTileN),
-         unsigned((M + kTileM - 1) / kTileM), 1, kTileThreads,
-         kTileStages * tileStageBytes(bits), &args);
+  launchStream("s8", args, true);
 }
 
 extern "C" void qr_gpu_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,

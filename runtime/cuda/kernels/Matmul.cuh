@@ -8,10 +8,11 @@
 //    a lane per 64 k and unpacked in registers straight into mma fragments.
 //    K is split so that the grid holds enough loads in flight to stream the
 //    weights at memory bandwidth; partial sums are added atomically.
-//  * tiledMatmulS8: large M, integer activations. 128×128×64 CTA tiles,
-//    A and the codes copied by cp.async into a 4-stage shared-memory ring,
-//    A fragments by ldmatrix from an XOR-swizzled layout, mma.sync
-//    m16n8k32 s8 with exact int32 sums per quantization group.
+//  * tiledMatmul: large M. 128×128×64 CTA tiles, A and the codes copied by
+//    cp.async into a shared-memory ring (XOR-swizzled A rows); int8 A
+//    fragments by ldmatrix for mma.sync m16n8k32 s8 with exact int32 sums
+//    per quantization group, f32 A converted to f16 pairs at the fragment
+//    load for mma.sync m16n8k16.
 //
 // The f16 kernels (mma.sync m16n8k16) read the int8-fragment layout too:
 // the eight codes a lane holds for a k32 step are the B operands of two
@@ -34,20 +35,18 @@ namespace qr::gpu {
 
 __device__ __forceinline__ void mmaF16(float (&d)[4], const uint32_t (&a)[4],
                                        uint32_t b0, uint32_t b1) {
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0),
-                 "r"(b1));
+  asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+      "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 __device__ __forceinline__ void mmaS8(int32_t (&d)[4], const uint32_t (&a)[4],
                                       uint32_t b0, uint32_t b1) {
-  asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
-               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-               : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0),
-                 "r"(b1));
+  asm("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
+      "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 /// Streamed once: read-only path, not kept in L1.
@@ -90,10 +89,9 @@ template <int Pending> __device__ __forceinline__ void copyAsyncWait() {
 
 __device__ __forceinline__ void ldmatrixX4(uint32_t (&r)[4],
                                            const void *sharedRow) {
-  asm volatile(
-      "ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-      : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-      : "r"(sharedAddress(sharedRow)));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(sharedAddress(sharedRow)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -108,35 +106,54 @@ __device__ __forceinline__ void unpackS8FromNibbles(uint32_t w, uint32_t &b0,
   b1 = __vsub4((w >> 4) & 0x0f0f0f0fu, 0x08080808u);
 }
 
-/// (u − z)·s as f16 pairs, exact subtraction then one rounding.
-__device__ __forceinline__ uint32_t dequantF16(uint32_t biased, __half2 zero,
-                                               __half2 scale) {
-  __half2 h = *reinterpret_cast<__half2 *>(&biased);
-  h = __hmul2(__hsub2(h, zero), scale);
+/// Zero-point operands of the f16 unpacking for one column: 1024 + z for
+/// codes read as 1024 + u, and −(64 + z) for codes read as 1024 + 16u.
+struct HalfZero {
+  __half2 low, high;
+};
+__device__ __forceinline__ HalfZero halfZero(__half zeroBias) {
+  __half2 bias = __half2half2(zeroBias);
+  return {bias, __hsub2(__float2half2_rn(960.0f), bias)};
+}
+
+__device__ __forceinline__ uint32_t asBits(__half2 h) {
   return *reinterpret_cast<uint32_t *>(&h);
+}
+__device__ __forceinline__ __half2 asHalf2(uint32_t bits) {
+  return *reinterpret_cast<__half2 *>(&bits);
 }
 
 /// The four f16 B registers (two mmas × b0,b1) of a lane for one k32 step
-/// of one n8 tile: `lo`, `hi` hold its eight codes (4-bit: lo only).
+/// of one n8 tile: u − z exactly (small integers), the scale being applied
+/// to the f32 sums of each group instead. `lo`, `hi` hold the eight codes
+/// (4-bit: lo only). 4-bit follows Marlin: one lop3 yields two halves
+/// 1024 + u (low nibbles) or 1024 + 16u (high nibbles, rescaled by an
+/// exact hfma2).
 template <int Bits>
 __device__ __forceinline__ void unpackF16(uint32_t lo, uint32_t hi,
-                                          __half2 zero, __half2 scale,
-                                          uint32_t (&b)[4]) {
+                                          HalfZero zero, uint32_t (&b)[4]) {
   if constexpr (Bits == 4) {
-    // Nibble j pairs with nibble j+4: 0x6400 | u is the half 1024 + u.
-    b[0] = dequantF16(lop3<kAndOr>(lo, 0x000f000fu, 0x64006400u), zero, scale);
-    b[1] = dequantF16(lop3<kAndOr>(lo >> 8, 0x000f000fu, 0x64006400u), zero,
-                      scale);
-    b[2] = dequantF16(lop3<kAndOr>(lo >> 4, 0x000f000fu, 0x64006400u), zero,
-                      scale);
-    b[3] = dequantF16(lop3<kAndOr>(lo >> 12, 0x000f000fu, 0x64006400u), zero,
-                      scale);
+    const __half2 sixteenth = __float2half2_rn(1.0f / 16.0f);
+    uint32_t shifted = lo >> 8;
+    b[0] = asBits(
+        __hsub2(asHalf2(lop3<kAndOr>(lo, 0x000f000fu, 0x64006400u)), zero.low));
+    b[2] = asBits(__hfma2(asHalf2(lop3<kAndOr>(lo, 0x00f000f0u, 0x64006400u)),
+                          sixteenth, zero.high));
+    b[1] = asBits(__hsub2(
+        asHalf2(lop3<kAndOr>(shifted, 0x000f000fu, 0x64006400u)), zero.low));
+    b[3] =
+        asBits(__hfma2(asHalf2(lop3<kAndOr>(shifted, 0x00f000f0u, 0x64006400u)),
+                       sixteenth, zero.high));
   } else {
     uint32_t x0 = lo ^ 0x80808080u, x1 = hi ^ 0x80808080u;
-    b[0] = dequantF16(__byte_perm(x0, 0x64646464u, 0x4240), zero, scale);
-    b[1] = dequantF16(__byte_perm(x0, 0x64646464u, 0x4341), zero, scale);
-    b[2] = dequantF16(__byte_perm(x1, 0x64646464u, 0x4240), zero, scale);
-    b[3] = dequantF16(__byte_perm(x1, 0x64646464u, 0x4341), zero, scale);
+    b[0] = asBits(
+        __hsub2(asHalf2(__byte_perm(x0, 0x64646464u, 0x4240)), zero.low));
+    b[1] = asBits(
+        __hsub2(asHalf2(__byte_perm(x0, 0x64646464u, 0x4341)), zero.low));
+    b[2] = asBits(
+        __hsub2(asHalf2(__byte_perm(x1, 0x64646464u, 0x4240)), zero.low));
+    b[3] = asBits(
+        __hsub2(asHalf2(__byte_perm(x1, 0x64646464u, 0x4341)), zero.low));
   }
 }
 
@@ -144,66 +161,99 @@ __device__ __forceinline__ void unpackF16(uint32_t lo, uint32_t hi,
 // Streaming kernel (decode-sized M)
 //===----------------------------------------------------------------------===//
 
-/// Stages rows [m0, m0 + rows) × k blocks [kb0, kb0 + blocks) of A into
-/// shared memory: int8 as is; f32 converted to f16 with each run of four k
-/// stored as (k0, k2, k1, k3), the order the f16 B fragments were unpacked
-/// in.
+/// The staged A tile of the streaming kernel. Rows are kept in pairs
+/// (mt·16 + g, mt·16 + g + 8), the two rows of an m16 tile one lane's
+/// fragment covers, interleaved so that one 16-byte shared load is exactly
+/// a lane's four A registers (a0..a3) for one mma:
+///   f16: per run of four k, (lo: k0 k2)(hi: k0 k2)(lo: k1 k3)(hi: k1 k3),
+///        the order the f16 B fragments were unpacked in;
+///   s8:  per k32 chunk and lane quad t, (lo: k 4t..)(hi: k 4t..)
+///        (lo: k 16+4t..)(hi: k 16+4t..).
+/// Rows past M are zeros. Pairs are padded by 16 bytes against bank
+/// conflicts between a warp's eight row pairs.
 template <bool IntActivations>
-__device__ void stageActivations(const MatmulArgs &p, int m0, int rows,
-                                 int64_t kb0, int blocks, void *shared) {
+__device__ __forceinline__ int stagedPairBytes(int blocks) {
+  return streamStagedPairBytes(IntActivations, blocks);
+}
+
+/// Byte offset in the staged tile of row `row`'s run of four k `run`.
+template <bool IntActivations>
+__device__ __forceinline__ int stagedRunOffset(int pairBytes, int row,
+                                               int run) {
+  const int pair = (row / 16) * 8 + row % 8, half = (row % 16) / 8;
+  if constexpr (IntActivations) {
+    const int chunk = run / 8, q = run % 8;
+    return pair * pairBytes + chunk * 64 + (q % 4) * 16 + (q / 4) * 8 +
+           half * 4;
+  } else {
+    return pair * pairBytes + run * 16 + half * 4;
+  }
+}
+
+/// Stages rows [m0, m0 + MTiles·16) × k blocks [kb0, kb0 + blocks) of A
+/// (zeros past M and K). Each thread has kStageBatch runs of four k in
+/// flight before it converts and stores them.
+constexpr int kStageBatch = 4;
+template <bool IntActivations, int MTiles>
+__device__ void stageActivations(const MatmulArgs &p, int m0, int64_t kb0,
+                                 int blocks, uint8_t *shared) {
+  using Run = std::conditional_t<IntActivations, char4, float4>;
+  using Element = std::conditional_t<IntActivations, int8_t, float>;
   const int64_t k0 = kb0 * kBlockK;
-  const int width = blocks * kBlockK;
-  for (int i = threadIdx.x; i < rows * width / 4; i += blockDim.x) {
-    int row = i / (width / 4), k = (i % (width / 4)) * 4;
-    int64_t gk = k0 + k;
-    if constexpr (IntActivations) {
-      const int8_t *a = static_cast<const int8_t *>(p.A) + (m0 + row) * p.lda;
-      char4 v;
-      v.x = gk + 0 < p.w.K ? a[gk + 0] : 0;
-      v.y = gk + 1 < p.w.K ? a[gk + 1] : 0;
-      v.z = gk + 2 < p.w.K ? a[gk + 2] : 0;
-      v.w = gk + 3 < p.w.K ? a[gk + 3] : 0;
-      reinterpret_cast<char4 *>(shared)[row * (width / 4) + k / 4] = v;
-    } else {
-      const float *a = static_cast<const float *>(p.A) + (m0 + row) * p.lda;
-      float v[4];
+  const int runsPerRow = blocks * int(kBlockK) / 4;
+  const int runs = MTiles * 16 * runsPerRow;
+  const int pairBytes = stagedPairBytes<IntActivations>(blocks);
+  // 4-element loads need 4-aligned rows; otherwise element by element.
+  const bool vector =
+      p.lda % 4 == 0 && reinterpret_cast<uintptr_t>(p.A) % sizeof(Run) == 0;
+  for (int first = threadIdx.x; first < runs;
+       first += kStageBatch * blockDim.x) {
+    Run batch[kStageBatch];
 #pragma unroll
-      for (int j = 0; j < 4; ++j)
-        v[j] = gk + j < p.w.K ? a[gk + j] : 0.0f;
-      __half2 *dst = reinterpret_cast<__half2 *>(shared) +
-                     (row * width + k) / 2;
-      dst[0] = __floats2half2_rn(v[0], v[2]);
-      dst[1] = __floats2half2_rn(v[1], v[3]);
+    for (int b = 0; b < kStageBatch; ++b) {
+      int i = first + b * blockDim.x;
+      batch[b] = Run{};
+      int row = i / runsPerRow;
+      if (i >= runs || m0 + row >= p.M)
+        continue;
+      int64_t gk = k0 + (i % runsPerRow) * 4;
+      const Element *a =
+          static_cast<const Element *>(p.A) + (m0 + row) * p.lda + gk;
+      if (vector && gk + 4 <= p.w.K) {
+        batch[b] = *reinterpret_cast<const Run *>(a);
+      } else {
+        Element e[4];
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+          e[j] = gk + j < p.w.K ? a[j] : Element(0);
+        batch[b] = Run{e[0], e[1], e[2], e[3]};
+      }
+    }
+#pragma unroll
+    for (int b = 0; b < kStageBatch; ++b) {
+      int i = first + b * blockDim.x;
+      if (i >= runs)
+        break;
+      uint8_t *dst = shared + stagedRunOffset<IntActivations>(
+                                  pairBytes, i / runsPerRow, i % runsPerRow);
+      if constexpr (IntActivations) {
+        *reinterpret_cast<char4 *>(dst) = batch[b];
+      } else {
+        *reinterpret_cast<__half2 *>(dst) =
+            __floats2half2_rn(batch[b].x, batch[b].z);
+        *reinterpret_cast<__half2 *>(dst + 8) =
+            __floats2half2_rn(batch[b].y, batch[b].w);
+      }
     }
   }
 }
 
-/// One warp's A fragments for m16 tile `mt`, k32 step starting at column
-/// `k` of the staged rows; rows at or past `rows` read as zeros.
-template <bool IntActivations>
-__device__ __forceinline__ void
-loadStagedFragment(const void *shared, int width, int rows, int mt, int k,
-                   int sub, uint32_t (&a)[4]) {
-  const int lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
-  const int r0 = mt * 16 + g, r1 = r0 + 8;
-  if constexpr (IntActivations) {
-    const uint32_t *s = static_cast<const uint32_t *>(shared);
-    const int w = width / 4;
-    a[0] = r0 < rows ? s[r0 * w + k / 4 + t] : 0;
-    a[1] = r1 < rows ? s[r1 * w + k / 4 + t] : 0;
-    a[2] = r0 < rows ? s[r0 * w + k / 4 + 4 + t] : 0;
-    a[3] = r1 < rows ? s[r1 * w + k / 4 + 4 + t] : 0;
-  } else {
-    // Two f16 mmas a k32 step: `sub` 0 takes k [0,16), 1 takes [16,32).
-    const uint2 *s = static_cast<const uint2 *>(shared);
-    const int w = width / 4, at = (k + sub * 16) / 4 + t;
-    uint2 lo = r0 < rows ? s[r0 * w + at] : make_uint2(0, 0);
-    uint2 hi = r1 < rows ? s[r1 * w + at] : make_uint2(0, 0);
-    a[0] = lo.x;
-    a[2] = lo.y;
-    a[1] = hi.x;
-    a[3] = hi.y;
-  }
+/// 16 bytes of shared memory at a 32-bit shared address.
+__device__ __forceinline__ void loadShared16(uint32_t (&a)[4],
+                                             uint32_t address) {
+  asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(a[0]), "=r"(a[1]), "=r"(a[2]), "=r"(a[3])
+               : "r"(address));
 }
 
 /// Grid: (panels / kStreamWarps, splits, row chunks of MTiles·16).
@@ -214,92 +264,140 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   const int g = lane / 4, t = lane % 4;
   const int64_t panel = int64_t(blockIdx.x) * kStreamWarps + warp;
   const int64_t kb0 = int64_t(blockIdx.y) * p.blocksPerSplit;
-  const int blocks =
-      int(min(int64_t(p.blocksPerSplit), p.w.blocksK - kb0));
+  const int blocks = int(min(int64_t(p.blocksPerSplit), p.w.blocksK - kb0));
   const int m0 = blockIdx.z * MTiles * 16;
-  const int rows = min(MTiles * 16, p.M - m0);
-  const int width = blocks * int(kBlockK);
-
-  stageActivations<IntActivations>(p, m0, rows, kb0, blocks, staged);
-  __syncthreads();
-  if (panel >= p.w.panels())
-    return;
-
-  using Acc = std::conditional_t<IntActivations, int32_t, float>;
-  Acc acc[MTiles][2][4] = {};
-  float total[MTiles][2][4] = {}; // integer path: scaled group sums
-
-  const uint8_t *codes =
-      p.packed + (panel * p.w.blocksK + kb0) * p.w.panelBytes();
-  const __half *scalesF16 =
-      reinterpret_cast<const __half *>(p.packed + p.w.scalesF16);
-  const __half *zeroBias =
-      reinterpret_cast<const __half *>(p.packed + p.w.zeroBiasF16);
-  const float *scalesF32 =
-      reinterpret_cast<const float *>(p.packed + p.w.scalesF32);
-  const int32_t *columnSums =
-      reinterpret_cast<const int32_t *>(p.packed + p.w.columnSums);
-  // Dequantization operands of this lane's B columns (f16 path), reloaded
-  // when the group changes.
-  __half2 zero[2], scale[2];
-  int64_t group = -1;
-
-  // Folds the integer sums of `group` into `total` (integer path). The
-  // activation zero point's correction −a_zp·Σ(u − z) is linear, so the
-  // split holding the group's first block applies it for the whole group.
-  auto flushGroup = [&](int64_t finished) {
-    if constexpr (IntActivations) {
-      const bool correct = finished * p.w.groupSize >= kb0 * kBlockK;
+  // This lane's row pair of each m16 tile, as a shared address.
+  const int pairBytes = stagedPairBytes<IntActivations>(blocks);
+  uint32_t pairAddress[MTiles];
 #pragma unroll
-      for (int nt = 0; nt < 2; ++nt)
-#pragma unroll
-        for (int c = 0; c < 2; ++c) {
-          int64_t n = panel * kPanelCols + nt * 8 + 2 * t + c;
-          int64_t at = finished * p.w.paddedN + n;
-          float s = scalesF32[at];
-          int32_t correction = correct ? p.aZeroPoint * columnSums[at] : 0;
-#pragma unroll
-          for (int mt = 0; mt < MTiles; ++mt)
-#pragma unroll
-            for (int h = 0; h < 2; ++h) {
-              total[mt][nt][2 * h + c] +=
-                  float(acc[mt][nt][2 * h + c] - correction) * s;
-              acc[mt][nt][2 * h + c] = 0;
-            }
-        }
-    }
-  };
+  for (int mt = 0; mt < MTiles; ++mt)
+    pairAddress[mt] = sharedAddress(staged) + (mt * 8 + g) * pairBytes;
 
-  for (int b0 = 0; b0 < blocks; b0 += kStreamUnroll) {
-    uint4 raw[kStreamUnroll][Bits / 4];
+  const bool active = panel < p.w.panels();
+  const uint8_t *codes = p.packed + (panel * p.w.blocksK + kb0) * (Bits * 128);
+  // Codes of kStreamUnroll blocks; two sets, so that one is in flight
+  // while the other is unpacked.
+  using Codes = uint4[kStreamUnroll][Bits / 4];
+  auto loadCodes = [&](int b0, Codes &raw) {
 #pragma unroll
     for (int u = 0; u < kStreamUnroll; ++u)
       if (b0 + u < blocks)
 #pragma unroll
         for (int c = 0; c < Bits / 4; ++c)
-          raw[u][c] = loadStreaming(codes + (b0 + u) * p.w.panelBytes() +
-                                    c * 512 + lane * 16);
+          raw[u][c] = loadStreaming(codes + (b0 + u) * (Bits * 128) + c * 512 +
+                                    lane * 16);
+  };
+  Codes rawA, rawB;
+  // The first codes are requested before A is staged: the two latencies
+  // overlap.
+  if (active)
+    loadCodes(0, rawA);
+  stageActivations<IntActivations, MTiles>(p, m0, kb0, blocks, staged);
+  __syncthreads();
+  if (!active)
+    return;
+
+  using Acc = std::conditional_t<IntActivations, int32_t, float>;
+  Acc acc[MTiles][2][4] = {};
+  float total[MTiles][2][4] = {}; // scaled group sums
+
+  const __half *zeroBias =
+      reinterpret_cast<const __half *>(p.packed + p.w.zeroBiasF16);
+  const float *scales =
+      reinterpret_cast<const float *>(p.packed + p.w.scalesF32);
+  const int32_t *columnSums =
+      reinterpret_cast<const int32_t *>(p.packed + p.w.columnSums);
+  // The group of the block being unpacked and the (split-relative) block
+  // where the next one starts. A group's per-column operands (the f16 zero
+  // bias of this lane's B columns, the scales of its C columns) are
+  // fetched one group ahead, so no global load stalls a group change.
+  int64_t group = kb0 / p.w.blocksPerGroup;
+  int64_t nextGroupAt = (group + 1) * p.w.blocksPerGroup - kb0;
+  struct GroupOperands {
+    __half zeroBias[2];
+    float scale[2][2];
+  } current, next;
+  auto fetch = [&](int64_t which, GroupOperands &into) {
+    if (which >= p.w.groups)
+      return;
+    const int64_t row = which * p.w.paddedN + panel * kPanelCols;
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt) {
+      if constexpr (!IntActivations)
+        into.zeroBias[nt] = zeroBias[row + nt * 8 + g];
+#pragma unroll
+      for (int c = 0; c < 2; ++c)
+        into.scale[nt][c] = scales[row + nt * 8 + 2 * t + c];
+    }
+  };
+  HalfZero zero[2];
+  auto enterGroup = [&] {
+    if constexpr (!IntActivations)
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt)
+        zero[nt] = halfZero(current.zeroBias[nt]);
+  };
+  if (active) {
+    fetch(group, current);
+    fetch(group + 1, next);
+  }
+  enterGroup();
+
+  // Folds the sums of the current group into `total`, scaled per output
+  // column. The integer path's activation zero-point correction
+  // −a_zp·Σ(u − z) is linear, so the split holding the group's first block
+  // applies it for the whole group.
+  auto flushGroup = [&] {
+    const bool correct = IntActivations && p.aZeroPoint != 0 &&
+                         group * p.w.groupSize >= kb0 * kBlockK;
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+      for (int c = 0; c < 2; ++c) {
+        Acc correction = 0;
+        if (correct)
+          correction = p.aZeroPoint *
+                       columnSums[group * p.w.paddedN + panel * kPanelCols +
+                                  nt * 8 + 2 * t + c];
+#pragma unroll
+        for (int mt = 0; mt < MTiles; ++mt)
+#pragma unroll
+          for (int h = 0; h < 2; ++h) {
+            total[mt][nt][2 * h + c] +=
+                float(acc[mt][nt][2 * h + c] - correction) *
+                current.scale[nt][c];
+            acc[mt][nt][2 * h + c] = 0;
+          }
+      }
+  };
+
+  auto compute = [&](int b0, const Codes &raw) {
 #pragma unroll
     for (int u = 0; u < kStreamUnroll; ++u) {
       if (b0 + u >= blocks)
         break;
-      int64_t blockGroup = p.w.groupOfBlock(kb0 + b0 + u);
-      if (blockGroup != group) {
-        if (group >= 0)
-          flushGroup(group);
-        group = blockGroup;
-        if constexpr (!IntActivations) {
-#pragma unroll
-          for (int nt = 0; nt < 2; ++nt) {
-            int64_t at = group * p.w.paddedN + panel * kPanelCols + nt * 8 + g;
-            zero[nt] = __half2half2(zeroBias[at]);
-            scale[nt] = __half2half2(scalesF16[at]);
-          }
-        }
+      if (b0 + u == nextGroupAt) {
+        flushGroup();
+        ++group;
+        nextGroupAt += p.w.blocksPerGroup;
+        current = next;
+        fetch(group + 1, next);
+        enterGroup();
       }
 #pragma unroll
       for (int step = 0; step < 2; ++step) {
         const int k = (b0 + u) * int(kBlockK) + step * 32;
+        // A fragments of the step, shared by both n8 tiles.
+        constexpr int subs = IntActivations ? 1 : 2;
+        uint32_t a[MTiles][subs][4];
+#pragma unroll
+        for (int mt = 0; mt < MTiles; ++mt)
+#pragma unroll
+          for (int sub = 0; sub < subs; ++sub)
+            loadShared16(a[mt][sub],
+                         pairAddress[mt] +
+                             (IntActivations ? (k / 32) * 64 + t * 16
+                                             : ((k + sub * 16) / 4 + t) * 16));
 #pragma unroll
         for (int nt = 0; nt < 2; ++nt) {
           // This (step, tile)'s codes: 4-bit one word, 8-bit two.
@@ -312,29 +410,33 @@ __device__ void streamMatmul(const MatmulArgs &p) {
             if constexpr (Bits == 4)
               unpackS8FromNibbles(lo, b0r, b1r);
 #pragma unroll
-            for (int mt = 0; mt < MTiles; ++mt) {
-              uint32_t a[4];
-              loadStagedFragment<true>(staged, width, rows, mt, k, 0, a);
-              mmaS8(acc[mt][nt], a, b0r, b1r);
-            }
+            for (int mt = 0; mt < MTiles; ++mt)
+              mmaS8(acc[mt][nt], a[mt][0], b0r, b1r);
           } else {
             uint32_t b[4];
-            unpackF16<Bits>(lo, hi, zero[nt], scale[nt], b);
+            unpackF16<Bits>(lo, hi, zero[nt], b);
 #pragma unroll
             for (int mt = 0; mt < MTiles; ++mt)
 #pragma unroll
-              for (int sub = 0; sub < 2; ++sub) {
-                uint32_t a[4];
-                loadStagedFragment<false>(staged, width, rows, mt, k, sub, a);
-                mmaF16(acc[mt][nt], a, b[2 * sub], b[2 * sub + 1]);
-              }
+              for (int sub = 0; sub < 2; ++sub)
+                mmaF16(acc[mt][nt], a[mt][sub], b[2 * sub], b[2 * sub + 1]);
           }
         }
       }
     }
+  };
+
+  for (int b0 = 0; b0 < blocks; b0 += 2 * kStreamUnroll) {
+    if (b0 + kStreamUnroll < blocks)
+      loadCodes(b0 + kStreamUnroll, rawB);
+    compute(b0, rawA);
+    if (b0 + kStreamUnroll >= blocks)
+      break;
+    if (b0 + 2 * kStreamUnroll < blocks)
+      loadCodes(b0 + 2 * kStreamUnroll, rawA);
+    compute(b0 + kStreamUnroll, rawB);
   }
-  if (group >= 0)
-    flushGroup(group);
+  flushGroup();
 
 #pragma unroll
   for (int mt = 0; mt < MTiles; ++mt)
@@ -352,7 +454,7 @@ __device__ void streamMatmul(const MatmulArgs &p) {
           if (n >= p.w.N)
             continue;
           float v = IntActivations ? total[mt][nt][2 * h + c] * rowScale
-                                   : float(acc[mt][nt][2 * h + c]);
+                                   : total[mt][nt][2 * h + c];
           float *out = p.C + m * p.ldc + n;
           if (p.splits > 1)
             atomicAdd(out, v);
@@ -363,36 +465,50 @@ __device__ void streamMatmul(const MatmulArgs &p) {
 }
 
 //===----------------------------------------------------------------------===//
-// Tiled int8 kernel (large M)
+// Tiled kernel (large M)
 //===----------------------------------------------------------------------===//
 
-/// Grid: (ceil(paddedN / 128), ceil(M / 128)); requires lda and K
-/// multiples of 16 (16-byte cp.async of A rows).
-template <int Bits, bool Grouped> __device__ void tiledMatmulS8(const MatmulArgs &p) {
+/// A stage's A tile: 128 rows × 64 k of int8 (4 chunks of 16 bytes a row)
+/// or f32 (16 chunks). Chunks are XOR-swizzled by row so that the rows one
+/// fragment load touches fall in distinct banks.
+template <bool IntActivations>
+__device__ __forceinline__ int tileChunkOffset(int row, int chunk) {
+  if constexpr (IntActivations)
+    return row * 64 + ((chunk ^ ((row >> 1) & 3)) * 16);
+  else
+    return row * 256 + ((chunk ^ ((row & 3) << 2)) * 16);
+}
+
+/// Grid: (ceil(paddedN / 128), ceil(M / 128)); A rows 16-byte aligned (lda
+/// and K multiples of 16 bytes' worth of elements). 2 × 4 warps of 64 × 32
+/// outputs; A and the codes go through a tileStages()-deep cp.async ring.
+template <bool IntActivations, int Bits, bool Grouped>
+__device__ void tiledMatmul(const MatmulArgs &p) {
   extern __shared__ __align__(128) uint8_t ring[];
-  constexpr int stageBytes = tileStageBytes(Bits);
-  constexpr int aBytes = kTileM * int(kBlockK);
+  constexpr int stageBytes = tileStageBytes(IntActivations, Bits);
+  constexpr int aChunksPerRow = IntActivations ? 4 : 16;
+  constexpr int aBytes = kTileM * aChunksPerRow * 16;
+  constexpr int kElement = IntActivations ? 1 : 4;
+  constexpr int stages = tileStages(IntActivations);
   const int panelBytes = Bits * 128;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
-  const int wm = warp / 4, wn = warp % 4; // 2 × 4 warps of 64 × 32
+  const int wm = warp / 4, wn = warp % 4;
   const int64_t m0 = int64_t(blockIdx.y) * kTileM;
   const int64_t panel0 = int64_t(blockIdx.x) * (kTileN / 16);
-  const int8_t *A = static_cast<const int8_t *>(p.A);
+  const uint8_t *A = static_cast<const uint8_t *>(p.A);
 
   auto loadStage = [&](int stage, int64_t kb) {
     uint8_t *sa = ring + stage * stageBytes, *sb = sa + aBytes;
-    // A: 128 rows × 4 chunks of 16 bytes, chunk XOR-swizzled by row so
-    // that ldmatrix's eight rows hit eight distinct bank groups.
 #pragma unroll
-    for (int i = 0; i < kTileM * 4 / kTileThreads; ++i) {
-      int c = threadIdx.x + i * kTileThreads, row = c / 4, chunk = c % 4;
-      int64_t k = kb * kBlockK + chunk * 16;
+    for (int i = 0; i < kTileM * aChunksPerRow / kTileThreads; ++i) {
+      int c = threadIdx.x + i * kTileThreads;
+      int row = c / aChunksPerRow, chunk = c % aChunksPerRow;
+      int64_t k = kb * kBlockK + chunk * (16 / kElement);
       bool in = m0 + row < p.M && k < p.w.K;
-      const int8_t *src = in ? A + (m0 + row) * p.lda + k : A;
-      copyAsync16(sa + row * 64 + ((chunk ^ ((row >> 1) & 3)) * 16), src, in);
+      const uint8_t *src = in ? A + ((m0 + row) * p.lda + k) * kElement : A;
+      copyAsync16(sa + tileChunkOffset<IntActivations>(row, chunk), src, in);
     }
-    // Codes: eight panels, each panelBytes contiguous.
 #pragma unroll
     for (int i = 0; i < (kTileN / 16) * Bits * 8 / kTileThreads; ++i) {
       int c = threadIdx.x + i * kTileThreads;
@@ -406,38 +522,64 @@ template <int Bits, bool Grouped> __device__ void tiledMatmulS8(const MatmulArgs
     }
   };
 
-  int32_t acc[4][4][4] = {};
+  using Acc = std::conditional_t<IntActivations, int32_t, float>;
+  Acc acc[4][4][4] = {};
   float total[Grouped ? 4 : 1][4][4] = {};
   const float *scalesF32 =
       reinterpret_cast<const float *>(p.packed + p.w.scalesF32);
   const int32_t *columnSums =
       reinterpret_cast<const int32_t *>(p.packed + p.w.columnSums);
+  const __half *zeroBias =
+      reinterpret_cast<const __half *>(p.packed + p.w.zeroBiasF16);
+  // Output column c ∈ {0, 1} of this lane in n8 tile nt.
   auto column = [&](int nt, int c) {
     return (panel0 + wn * 2) * kPanelCols + nt * 8 + 2 * t + c;
   };
-  // Integer sums of one group → scaled floats (per column scale and the
-  // activation zero point's correction).
+  // The sums of one group, scaled per output column (integer sums less
+  // the activation zero point's correction first).
   auto scaleGroup = [&](int64_t group, int mt, int nt, int r) {
     int64_t at = group * p.w.paddedN + column(nt, r % 2);
-    return float(acc[mt][nt][r] - p.aZeroPoint * columnSums[at]) *
-           scalesF32[at];
+    if constexpr (IntActivations)
+      return float(acc[mt][nt][r] - p.aZeroPoint * columnSums[at]) *
+             scalesF32[at];
+    else
+      return acc[mt][nt][r] * scalesF32[at];
   };
+  // f16 unpacking operands of this lane's B columns (column g of each n8
+  // tile), reloaded when the group changes.
+  HalfZero zero[4];
+  int64_t group = 0, nextGroupAt = p.w.blocksPerGroup;
+  auto loadZero = [&] {
+    if constexpr (!IntActivations)
+#pragma unroll
+      for (int nt = 0; nt < 4; ++nt)
+        zero[nt] =
+            halfZero(zeroBias[group * p.w.paddedN +
+                              (panel0 + wn * 2) * kPanelCols + nt * 8 + g]);
+  };
+  loadZero();
 
   const int64_t blocks = p.w.blocksK;
 #pragma unroll
-  for (int s = 0; s < kTileStages - 1; ++s) {
+  for (int s = 0; s < stages - 1; ++s) {
     if (s < blocks)
       loadStage(s, s);
     copyAsyncCommit();
   }
   for (int64_t kb = 0; kb < blocks; ++kb) {
-    copyAsyncWait<kTileStages - 2>();
+    copyAsyncWait<stages - 2>();
     __syncthreads();
-    if (kb + kTileStages - 1 < blocks)
-      loadStage((kb + kTileStages - 1) % kTileStages, kb + kTileStages - 1);
+    if (kb + stages - 1 < blocks)
+      loadStage((kb + stages - 1) % stages, kb + stages - 1);
     copyAsyncCommit();
 
-    const uint8_t *sa = ring + (kb % kTileStages) * stageBytes;
+    if (kb == nextGroupAt) {
+      ++group;
+      nextGroupAt += p.w.blocksPerGroup;
+      loadZero();
+    }
+
+    const uint8_t *sa = ring + (kb % stages) * stageBytes;
     const uint8_t *sb = sa + aBytes;
     uint4 codes4[2];
     if constexpr (Bits == 4)
@@ -447,38 +589,74 @@ template <int Bits, bool Grouped> __device__ void tiledMatmulS8(const MatmulArgs
             sb + (wn * 2 + pj) * panelBytes + lane * 16);
 #pragma unroll
     for (int step = 0; step < 2; ++step) {
-      uint32_t b[4][2];
+      // The codes of this k32 step: lo/hi words per n8 tile.
+      uint32_t lo[4], hi[4];
 #pragma unroll
       for (int pj = 0; pj < 2; ++pj) {
         if constexpr (Bits == 4) {
           const uint32_t *w = reinterpret_cast<const uint32_t *>(&codes4[pj]);
-          unpackS8FromNibbles(w[step * 2 + 0], b[pj * 2][0], b[pj * 2][1]);
-          unpackS8FromNibbles(w[step * 2 + 1], b[pj * 2 + 1][0],
-                              b[pj * 2 + 1][1]);
+          lo[pj * 2] = w[step * 2];
+          lo[pj * 2 + 1] = w[step * 2 + 1];
+          hi[pj * 2] = hi[pj * 2 + 1] = 0;
         } else {
           uint4 w = *reinterpret_cast<const uint4 *>(
               sb + (wn * 2 + pj) * panelBytes + step * 512 + lane * 16);
-          b[pj * 2][0] = w.x;
-          b[pj * 2][1] = w.y;
-          b[pj * 2 + 1][0] = w.z;
-          b[pj * 2 + 1][1] = w.w;
+          lo[pj * 2] = w.x;
+          hi[pj * 2] = w.y;
+          lo[pj * 2 + 1] = w.z;
+          hi[pj * 2 + 1] = w.w;
         }
       }
+      if constexpr (IntActivations) {
+        uint32_t b[4][2];
 #pragma unroll
-      for (int mt = 0; mt < 4; ++mt) {
-        int row = wm * 64 + mt * 16 + (lane & 15);
-        int chunk = step * 2 + (lane >> 4);
-        uint32_t a[4];
-        ldmatrixX4(a, sa + row * 64 + ((chunk ^ ((row >> 1) & 3)) * 16));
+        for (int nt = 0; nt < 4; ++nt) {
+          b[nt][0] = lo[nt];
+          b[nt][1] = hi[nt];
+          if constexpr (Bits == 4)
+            unpackS8FromNibbles(lo[nt], b[nt][0], b[nt][1]);
+        }
+#pragma unroll
+        for (int mt = 0; mt < 4; ++mt) {
+          int row = wm * 64 + mt * 16 + (lane & 15);
+          uint32_t a[4];
+          ldmatrixX4(a,
+                     sa + tileChunkOffset<true>(row, step * 2 + (lane >> 4)));
+#pragma unroll
+          for (int nt = 0; nt < 4; ++nt)
+            mmaS8(acc[mt][nt], a, b[nt][0], b[nt][1]);
+        }
+      } else {
+        uint32_t b[4][4];
 #pragma unroll
         for (int nt = 0; nt < 4; ++nt)
-          mmaS8(acc[mt][nt], a, b[nt][0], b[nt][1]);
+          unpackF16<Bits>(lo[nt], hi[nt], zero[nt], b[nt]);
+#pragma unroll
+        for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+          for (int sub = 0; sub < 2; ++sub) {
+            // Rows g and g + 8, k run 4t of this half step: f32 → the
+            // (k0, k2), (k1, k3) f16 pairs of the B unpacking order.
+            uint32_t a[4];
+#pragma unroll
+            for (int h = 0; h < 2; ++h) {
+              int row = wm * 64 + mt * 16 + g + 8 * h;
+              float4 x = *reinterpret_cast<const float4 *>(
+                  sa + tileChunkOffset<false>(row, step * 8 + sub * 4 + t));
+              __half2 even = __floats2half2_rn(x.x, x.z),
+                      odd = __floats2half2_rn(x.y, x.w);
+              a[h] = *reinterpret_cast<uint32_t *>(&even);
+              a[2 + h] = *reinterpret_cast<uint32_t *>(&odd);
+            }
+#pragma unroll
+            for (int nt = 0; nt < 4; ++nt)
+              mmaF16(acc[mt][nt], a, b[nt][2 * sub], b[nt][2 * sub + 1]);
+          }
       }
     }
 
     if constexpr (Grouped) {
-      int64_t group = p.w.groupOfBlock(kb);
-      if (kb + 1 == blocks || p.w.groupOfBlock(kb + 1) != group)
+      if (kb + 1 == nextGroupAt || kb + 1 == blocks)
 #pragma unroll
         for (int mt = 0; mt < 4; ++mt)
 #pragma unroll
@@ -508,7 +686,7 @@ template <int Bits, bool Grouped> __device__ void tiledMatmulS8(const MatmulArgs
             continue;
           int r = 2 * h + c;
           float v = Grouped ? total[mt][nt][r] : scaleGroup(0, mt, nt, r);
-          p.C[m * p.ldc + n] = v * rowScale;
+          p.C[m * p.ldc + n] = IntActivations ? v * rowScale : v;
         }
     }
 }
