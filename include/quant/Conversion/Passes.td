@@ -197,4 +197,24 @@ def QNNGpuTileLoops : Pass<"qnn-gpu-tile-loops", "ModuleOp"> {
   ];
 }
 
+def QNNGpuReductionLoops : Pass<"qnn-gpu-reduction-loops", "ModuleOp"> {
+  let summary = "Lower reducing linalg.generic ops with register accumulators";
+  let description = [{
+    Runs on buffers, before `convert-linalg-to-parallel-loops`, for the
+    reductions of a GPU model (RMSNorm sums, softmax maxima and sums).
+    Upstream's loops read and write the accumulator in memory at every
+    reduction step, a store-to-load chain through global memory on the GPU
+    that LLVM cannot break because it cannot prove the buffers apart. A
+    `linalg.generic` with one output, parallel dimensions first and
+    reduction dimensions after them becomes an `scf.parallel` over the
+    parallel dimensions around `scf.for` loops that carry the accumulator
+    as an iteration argument: one load of the initial value and one store
+    of the result per output element. Other ops are left to upstream.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // QUANT_CONVERSION_PASSES_TD

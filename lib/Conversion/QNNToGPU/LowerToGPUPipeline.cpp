@@ -62,6 +62,7 @@ std::string pipelineText(const LowerToGPUOptions &options) {
       "qnn-emit-model-entry{{device=cuda{0}},"
       // Buffers: on the device; loops: kernels.
       "qnn-gpu-buffers,"
+      "qnn-gpu-reduction-loops,"
       "func.func(convert-linalg-to-parallel-loops),"
       "qnn-gpu-tile-loops,"
       "func.func(gpu-map-parallel-loops,"

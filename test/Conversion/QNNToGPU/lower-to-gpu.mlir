@@ -46,10 +46,15 @@
 // The zero fill: one store per thread.
 // PTX-LABEL: .visible .entry quant_model_main_kernel(
 // PTX: st.global.b32
-// The row reduction: a loop of loads and adds.
+// The row reduction: the accumulator stays in a register through the loop
+// of loads and adds (qnn-gpu-reduction-loops), stored once.
 // PTX-LABEL: .visible .entry quant_model_main_kernel_0(
 // PTX: ld.global.b32
+// PTX: $L__BB
+// PTX-NOT: st.global
 // PTX: add.rn.f32
+// PTX-NOT: st.global
+// PTX: @%p{{[0-9]+}} bra
 // PTX: st.global.b32
 // The normalization: x · rsqrt(mean + eps) · gamma in blocks of 256
 // threads over the collapsed [4, 128] iteration space, with the bounds
