@@ -16,15 +16,23 @@ namespace qr::gpu {
 
 // Launch geometry, shared by the kernels and their launchers.
 
-/// Streaming matmul: warps a CTA (one panel each), k blocks a warp has in
-/// flight at once.
+/// Streaming matmul: warps a CTA, panels a warp covers (two for one m16
+/// tile: the A fragments and group bookkeeping are shared by more codes).
 constexpr int kStreamWarps = 8;
-constexpr int kStreamUnroll = 4;
+QR_HOST_DEVICE constexpr int streamPanels(int mTiles) {
+  return mTiles == 1 ? 2 : 1;
+}
+/// k blocks of codes a buffer holds: 2 KiB a warp.
+QR_HOST_DEVICE constexpr int streamUnroll(int bits, int mTiles) {
+  return 2048 / (streamPanels(mTiles) * bits * 128) > 0
+             ? 2048 / (streamPanels(mTiles) * bits * 128)
+             : 1;
+}
 /// CTAs a multiprocessor should hold (a register cap): the streaming
 /// kernels are latency-bound, so the smaller variants trade registers for
 /// warps in flight, as far as they fit without spilling.
 QR_HOST_DEVICE constexpr int streamMinBlocks(int bits, int mTiles) {
-  return mTiles == 1 ? (bits == 4 ? 3 : 2) : mTiles == 2 && bits == 4 ? 2 : 1;
+  return mTiles == 1 || (mTiles == 2 && bits == 4) ? 2 : 1;
 }
 /// Bytes of one staged row pair of A for `blocks` k blocks (Matmul.cuh);
 /// a CTA stages mTiles·8 pairs.

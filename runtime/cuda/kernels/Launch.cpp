@@ -62,9 +62,11 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int64_t chunkRows = 16 * mTiles;
   const int64_t chunks = (args.M + chunkRows - 1) / chunkRows;
   const int64_t panels = args.w.panels(), blocks = args.w.blocksK;
+  const int64_t warps =
+      (panels + streamPanels(mTiles) - 1) / streamPanels(mTiles);
   const int64_t targetWarps = int64_t(qr::cuda::multiprocessorCount()) * 48;
   int64_t splits =
-      std::clamp<int64_t>(targetWarps / (panels * chunks), 1, blocks);
+      std::clamp<int64_t>(targetWarps / (warps * chunks), 1, blocks);
   // The staged A slice: mTiles·8 row pairs of streamStagedPairBytes.
   const int64_t pairBytesPerBlock = streamStagedPairBytes(integer, 1) - 16;
   const int64_t maxBlocksPerSplit = std::max<int64_t>(
@@ -82,7 +84,7 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
                      std::to_string(args.w.bits) + "_m" +
                      std::to_string(mTiles);
   return launch(
-      name.c_str(), unsigned((panels + kStreamWarps - 1) / kStreamWarps),
+      name.c_str(), unsigned((warps + kStreamWarps - 1) / kStreamWarps),
       unsigned(splits), unsigned(chunks), kStreamWarps * 32,
       unsigned(8 * mTiles * streamStagedPairBytes(integer, int(perSplit))),
       &args);

@@ -259,10 +259,15 @@ __device__ __forceinline__ void loadShared16(uint32_t (&a)[4],
 /// Grid: (panels / kStreamWarps, splits, row chunks of MTiles·16).
 template <bool IntActivations, int Bits, int MTiles>
 __device__ void streamMatmul(const MatmulArgs &p) {
+  // Panels (16 columns each) a warp covers: more amortize the A fragment
+  // loads and the group bookkeeping over more codes.
+  constexpr int Panels = streamPanels(MTiles);
+  constexpr int Tiles = 2 * Panels; // n8 tiles
+  constexpr int Unroll = streamUnroll(Bits, MTiles);
   extern __shared__ __align__(16) uint8_t staged[];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
-  const int64_t panel = int64_t(blockIdx.x) * kStreamWarps + warp;
+  const int64_t panel0 = (int64_t(blockIdx.x) * kStreamWarps + warp) * Panels;
   const int64_t kb0 = int64_t(blockIdx.y) * p.blocksPerSplit;
   const int blocks = int(min(int64_t(p.blocksPerSplit), p.w.blocksK - kb0));
   const int m0 = blockIdx.z * MTiles * 16;
@@ -273,21 +278,30 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   for (int mt = 0; mt < MTiles; ++mt)
     pairAddress[mt] = sharedAddress(staged) + (mt * 8 + g) * pairBytes;
 
-  const bool active = panel < p.w.panels();
-  const uint8_t *codes = p.packed + (panel * p.w.blocksK + kb0) * (Bits * 128);
-  // Codes of kStreamUnroll blocks; two sets, so that one is in flight
-  // while the other is unpacked.
-  using Codes = uint4[kStreamUnroll][Bits / 4];
+  const bool active = panel0 < p.w.panels();
+  bool panelValid[Panels];
+  const uint8_t *codes[Panels];
+#pragma unroll
+  for (int pj = 0; pj < Panels; ++pj) {
+    panelValid[pj] = panel0 + pj < p.w.panels();
+    codes[pj] = p.packed + ((panel0 + pj) * p.w.blocksK + kb0) * (Bits * 128) +
+                lane * 16;
+  }
+  // Codes of Unroll blocks; two sets, so that one is in flight while the
+  // other is unpacked.
+  using Codes = uint4[Unroll][Panels][Bits / 4];
   auto loadCodes = [&](int b0, Codes &raw) {
 #pragma unroll
-    for (int u = 0; u < kStreamUnroll; ++u)
-      if (b0 + u < blocks)
+    for (int u = 0; u < Unroll; ++u)
 #pragma unroll
-        for (int c = 0; c < Bits / 4; ++c)
-          raw[u][c] = loadStreaming(codes + (b0 + u) * (Bits * 128) + c * 512 +
-                                    lane * 16);
+      for (int pj = 0; pj < Panels; ++pj)
+        if (b0 + u < blocks && panelValid[pj])
+#pragma unroll
+          for (int c = 0; c < Bits / 4; ++c)
+            raw[u][pj][c] =
+                loadStreaming(codes[pj] + (b0 + u) * (Bits * 128) + c * 512);
   };
-  Codes rawA, rawB;
+  Codes rawA = {}, rawB = {};
   // The first codes are requested before A is staged: the two latencies
   // overlap.
   if (active)
@@ -298,8 +312,8 @@ __device__ void streamMatmul(const MatmulArgs &p) {
     return;
 
   using Acc = std::conditional_t<IntActivations, int32_t, float>;
-  Acc acc[MTiles][2][4] = {};
-  float total[MTiles][2][4] = {}; // scaled group sums
+  Acc acc[MTiles][Tiles][4] = {};
+  float total[MTiles][Tiles][4] = {}; // scaled group sums
 
   const __half *zeroBias =
       reinterpret_cast<const __half *>(p.packed + p.w.zeroBiasF16);
@@ -314,33 +328,33 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   int64_t group = kb0 / p.w.blocksPerGroup;
   int64_t nextGroupAt = (group + 1) * p.w.blocksPerGroup - kb0;
   struct GroupOperands {
-    __half zeroBias[2];
-    float scale[2][2];
-  } current, next;
+    __half zeroBias[Tiles];
+    float scale[Tiles][2];
+  } current = {}, next = {};
   auto fetch = [&](int64_t which, GroupOperands &into) {
     if (which >= p.w.groups)
       return;
-    const int64_t row = which * p.w.paddedN + panel * kPanelCols;
+    const int64_t row = which * p.w.paddedN + panel0 * kPanelCols;
 #pragma unroll
-    for (int nt = 0; nt < 2; ++nt) {
+    for (int j = 0; j < Tiles; ++j) {
+      if (!panelValid[j / 2])
+        continue;
       if constexpr (!IntActivations)
-        into.zeroBias[nt] = zeroBias[row + nt * 8 + g];
+        into.zeroBias[j] = zeroBias[row + j * 8 + g];
 #pragma unroll
       for (int c = 0; c < 2; ++c)
-        into.scale[nt][c] = scales[row + nt * 8 + 2 * t + c];
+        into.scale[j][c] = scales[row + j * 8 + 2 * t + c];
     }
   };
-  HalfZero zero[2];
+  HalfZero zero[Tiles];
   auto enterGroup = [&] {
     if constexpr (!IntActivations)
 #pragma unroll
-      for (int nt = 0; nt < 2; ++nt)
-        zero[nt] = halfZero(current.zeroBias[nt]);
+      for (int j = 0; j < Tiles; ++j)
+        zero[j] = halfZero(current.zeroBias[j]);
   };
-  if (active) {
-    fetch(group, current);
-    fetch(group + 1, next);
-  }
+  fetch(group, current);
+  fetch(group + 1, next);
   enterGroup();
 
   // Folds the sums of the current group into `total`, scaled per output
@@ -351,29 +365,28 @@ __device__ void streamMatmul(const MatmulArgs &p) {
     const bool correct = IntActivations && p.aZeroPoint != 0 &&
                          group * p.w.groupSize >= kb0 * kBlockK;
 #pragma unroll
-    for (int nt = 0; nt < 2; ++nt)
+    for (int j = 0; j < Tiles; ++j)
 #pragma unroll
       for (int c = 0; c < 2; ++c) {
         Acc correction = 0;
-        if (correct)
+        if (correct && panelValid[j / 2])
           correction = p.aZeroPoint *
-                       columnSums[group * p.w.paddedN + panel * kPanelCols +
-                                  nt * 8 + 2 * t + c];
+                       columnSums[group * p.w.paddedN + panel0 * kPanelCols +
+                                  j * 8 + 2 * t + c];
 #pragma unroll
         for (int mt = 0; mt < MTiles; ++mt)
 #pragma unroll
           for (int h = 0; h < 2; ++h) {
-            total[mt][nt][2 * h + c] +=
-                float(acc[mt][nt][2 * h + c] - correction) *
-                current.scale[nt][c];
-            acc[mt][nt][2 * h + c] = 0;
+            total[mt][j][2 * h + c] +=
+                float(acc[mt][j][2 * h + c] - correction) * current.scale[j][c];
+            acc[mt][j][2 * h + c] = 0;
           }
       }
   };
 
   auto compute = [&](int b0, const Codes &raw) {
 #pragma unroll
-    for (int u = 0; u < kStreamUnroll; ++u) {
+    for (int u = 0; u < Unroll; ++u) {
       if (b0 + u >= blocks)
         break;
       if (b0 + u == nextGroupAt) {
@@ -387,7 +400,7 @@ __device__ void streamMatmul(const MatmulArgs &p) {
 #pragma unroll
       for (int step = 0; step < 2; ++step) {
         const int k = (b0 + u) * int(kBlockK) + step * 32;
-        // A fragments of the step, shared by both n8 tiles.
+        // A fragments of the step, shared by all n8 tiles.
         constexpr int subs = IntActivations ? 1 : 2;
         uint32_t a[MTiles][subs][4];
 #pragma unroll
@@ -399,10 +412,11 @@ __device__ void streamMatmul(const MatmulArgs &p) {
                              (IntActivations ? (k / 32) * 64 + t * 16
                                              : ((k + sub * 16) / 4 + t) * 16));
 #pragma unroll
-        for (int nt = 0; nt < 2; ++nt) {
+        for (int j = 0; j < Tiles; ++j) {
           // This (step, tile)'s codes: 4-bit one word, 8-bit two.
-          const uint32_t *words =
-              reinterpret_cast<const uint32_t *>(&raw[u][Bits == 8 ? step : 0]);
+          const int nt = j % 2;
+          const uint32_t *words = reinterpret_cast<const uint32_t *>(
+              &raw[u][j / 2][Bits == 8 ? step : 0]);
           uint32_t lo = Bits == 4 ? words[step * 2 + nt] : words[nt * 2];
           uint32_t hi = Bits == 4 ? 0 : words[nt * 2 + 1];
           if constexpr (IntActivations) {
@@ -411,30 +425,30 @@ __device__ void streamMatmul(const MatmulArgs &p) {
               unpackS8FromNibbles(lo, b0r, b1r);
 #pragma unroll
             for (int mt = 0; mt < MTiles; ++mt)
-              mmaS8(acc[mt][nt], a[mt][0], b0r, b1r);
+              mmaS8(acc[mt][j], a[mt][0], b0r, b1r);
           } else {
             uint32_t b[4];
-            unpackF16<Bits>(lo, hi, zero[nt], b);
+            unpackF16<Bits>(lo, hi, zero[j], b);
 #pragma unroll
             for (int mt = 0; mt < MTiles; ++mt)
 #pragma unroll
               for (int sub = 0; sub < 2; ++sub)
-                mmaF16(acc[mt][nt], a[mt][sub], b[2 * sub], b[2 * sub + 1]);
+                mmaF16(acc[mt][j], a[mt][sub], b[2 * sub], b[2 * sub + 1]);
           }
         }
       }
     }
   };
 
-  for (int b0 = 0; b0 < blocks; b0 += 2 * kStreamUnroll) {
-    if (b0 + kStreamUnroll < blocks)
-      loadCodes(b0 + kStreamUnroll, rawB);
+  for (int b0 = 0; b0 < blocks; b0 += 2 * Unroll) {
+    if (b0 + Unroll < blocks)
+      loadCodes(b0 + Unroll, rawB);
     compute(b0, rawA);
-    if (b0 + kStreamUnroll >= blocks)
+    if (b0 + Unroll >= blocks)
       break;
-    if (b0 + 2 * kStreamUnroll < blocks)
-      loadCodes(b0 + 2 * kStreamUnroll, rawA);
-    compute(b0 + kStreamUnroll, rawB);
+    if (b0 + 2 * Unroll < blocks)
+      loadCodes(b0 + 2 * Unroll, rawA);
+    compute(b0 + Unroll, rawB);
   }
   flushGroup();
 
@@ -447,14 +461,14 @@ __device__ void streamMatmul(const MatmulArgs &p) {
         continue;
       float rowScale = p.aScales ? p.aScales[m] : p.aScale;
 #pragma unroll
-      for (int nt = 0; nt < 2; ++nt)
+      for (int j = 0; j < Tiles; ++j)
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
-          int64_t n = panel * kPanelCols + nt * 8 + 2 * t + c;
+          int64_t n = panel0 * kPanelCols + j * 8 + 2 * t + c;
           if (n >= p.w.N)
             continue;
-          float v = IntActivations ? total[mt][nt][2 * h + c] * rowScale
-                                   : total[mt][nt][2 * h + c];
+          float v = IntActivations ? total[mt][j][2 * h + c] * rowScale
+                                   : total[mt][j][2 * h + c];
           float *out = p.C + m * p.ldc + n;
           if (p.splits > 1)
             atomicAdd(out, v);
