@@ -16,6 +16,7 @@
 #include "quant/Runtime/CudaRuntime.h"
 #include "quant/Runtime/GpuKernels.h"
 #include "quant/Runtime/Runtime.h"
+#include "quant/Support/Hadamard.h"
 
 #include <cublasLt.h>
 #include <cublas_v2.h>
@@ -251,42 +252,53 @@ void checkHadamard(std::mt19937_64 &rng, CheckTable &table, int64_t rows,
   std::vector<int8_t> signs(n);
   for (auto &s : signs)
     s = (rng() & 1) ? 1 : -1;
-  // Reference: the definition y_j = Σ_i x_i s_i (−1)^popcount(i & j) / √n
-  // for small n, an independent float64 butterfly for large n.
+  const int64_t b = quant::hadamardBaseOrder(n);
+  // Reference: y = x · H / √n with H the stored matrix (Kronecker sizes)
+  // or y_j = Σ_i x_i (−1)^popcount(i & j) (powers of two), dense; large
+  // powers of two by an independent float64 butterfly.
+  std::vector<int8_t> dense =
+      b > 1 ? quant::hadamardMatrix(n) : std::vector<int8_t>();
   std::vector<double> ref(rows * n);
   for (int64_t r = 0; r < rows; ++r) {
     std::vector<double> x(n);
     for (int64_t i = 0; i < n; ++i)
       x[i] = double(X[r * n + i]) * (withSigns ? signs[i] : 1);
-    if (n <= 1024) {
+    if (b > 1 || n <= 1024) {
       for (int64_t j = 0; j < n; ++j) {
         double sum = 0;
-        for (int64_t i = 0; i < n; ++i)
-          sum += __builtin_popcountll(i & j) % 2 ? -x[i] : x[i];
+        for (int64_t i = 0; i < n; ++i) {
+          int sign = b > 1 ? dense[i * n + j]
+                           : (__builtin_popcountll(i & j) % 2 ? -1 : 1);
+          sum += sign * x[i];
+        }
         ref[r * n + j] = sum / std::sqrt(double(n));
       }
     } else {
       for (int64_t h = n / 2; h >= 1; h /= 2)
         for (int64_t i = 0; i < n; i += 2 * h)
           for (int64_t j = i; j < i + h; ++j) {
-            double a = x[j], b = x[j + h];
-            x[j] = a + b;
-            x[j + h] = a - b;
+            double a = x[j], c = x[j + h];
+            x[j] = a + c;
+            x[j + h] = a - c;
           }
       for (int64_t i = 0; i < n; ++i)
         ref[r * n + i] = x[i] / std::sqrt(double(n));
     }
   }
-  DeviceBuffer dX = toDevice(X), dS = toDevice(signs);
+  std::vector<int8_t> base =
+      b > 1 ? quant::hadamardMatrix(b) : std::vector<int8_t>(1, 1);
+  DeviceBuffer dX = toDevice(X), dS = toDevice(signs), dB = toDevice(base);
   qr_gpu_hadamard_f32(dX.as<float>(), rows, n, n,
-                      withSigns ? dS.as<int8_t>() : nullptr, nullptr, 1);
+                      withSigns ? dS.as<int8_t>() : nullptr,
+                      b > 1 ? dB.as<int8_t>() : nullptr, b);
   checkKernels("qr_gpu_hadamard_f32");
   std::vector<float> Y(rows * n);
   dX.download(Y.data());
   char what[128];
   std::snprintf(what, sizeof what, "hadamard rows=%ld n=%ld%s", long(rows),
                 long(n), withSigns ? " signs" : "");
-  table.row(what, relativeError(Y, ref), 1e-6);
+  table.row(what, relativeError(Y, ref), 1e-6,
+            b > 1 ? "(" + std::to_string(b) + "·2^k)" : "");
 }
 
 void checkGemmF32(std::mt19937_64 &rng, CheckTable &table, int64_t batch,
@@ -377,6 +389,8 @@ int runChecks(uint64_t seed) {
   }
   for (int64_t n : {1, 2, 16, 64, 128, 256, 1024, 4096, 8192, 16384, 32768})
     checkHadamard(rng, t, n >= 8192 ? 3 : 7, n, n % 3 != 0);
+  for (int64_t n : {12, 1536, 1280, 7168})
+    checkHadamard(rng, t, 3, n, n != 1280);
   checkGemmF32(rng, t, 1, 70, 130, 257, false);
   checkGemmF32(rng, t, 2, 64, 64, 64, true);
   checkQuantize(rng, t, 5, 1000, 8);

@@ -85,9 +85,11 @@ void qr_gpu_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
  *===----------------------------------------------------------------------===*/
 
 /* In place, as qr_uk_hadamard_f32: x ← (x ∘ signs) · H / sqrt(n) on each
- * row, n = 2^k · b (b = 1, or the b×b `base`, b ≤ 28). One block a row for
- * n ≤ 32768: 16-byte loads, butterflies in registers, across lanes with
- * shfl.xor and across warps through shared memory. */
+ * row, n = 2^k · b (b = 1, or the b×b `base`, b ≤ 28; base and signs are
+ * device pointers). One block a row. Powers of two up to 32768: 16-byte
+ * loads, butterflies in registers, across lanes with shfl.xor and across
+ * warps through shared memory. Kronecker sizes up to 28·1024: the base on
+ * runs of b in registers, then butterflies in shared memory. */
 void qr_gpu_hadamard_f32(float *X, int64_t rows, int64_t n, int64_t ld,
                          const int8_t *signs, const int8_t *base, int64_t b);
 

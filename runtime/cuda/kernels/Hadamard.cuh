@@ -114,4 +114,54 @@ template <int L> __device__ void hadamardSmallRows(const HadamardArgs &p) {
     x[i] = v[i] * p.scale;
 }
 
+/// n = 2^L · b with a stored b×b base (b ≤ 28; 12, 20, 28 in practice):
+/// H = H_{2^L} ⊗ H_b with index i = i_pow2 · b + i_base. A CTA a row, in
+/// shared memory: each thread applies the base to whole runs of b
+/// consecutive elements in registers, then butterflies over the 2^L runs
+/// (stride b), one barrier a stage. O(n·b + n log n).
+constexpr int kMaxHadamardBase = 28;
+__device__ void hadamardKroneckerRows(const HadamardArgs &p) {
+  extern __shared__ __align__(16) float row[];
+  const int b = p.b, runs = 1 << p.logN, n = runs * b;
+  float *base = row + n;
+  float *x = p.X + int64_t(blockIdx.x) * p.ld;
+  for (int i = threadIdx.x; i < n; i += blockDim.x)
+    row[i] = p.signs ? x[i] * p.signs[i] : x[i];
+  for (int i = threadIdx.x; i < b * b; i += blockDim.x)
+    base[i] = p.base[i];
+  __syncthreads();
+
+  for (int r = threadIdx.x; r < runs; r += blockDim.x) {
+    float in[kMaxHadamardBase];
+#pragma unroll
+    for (int i = 0; i < kMaxHadamardBase; ++i)
+      in[i] = i < b ? row[r * b + i] : 0.0f;
+#pragma unroll
+    for (int j = 0; j < kMaxHadamardBase; ++j) {
+      if (j >= b)
+        break;
+      float sum = 0.0f;
+#pragma unroll
+      for (int i = 0; i < kMaxHadamardBase; ++i)
+        if (i < b)
+          sum = fmaf(in[i], base[i * b + j], sum);
+      row[r * b + j] = sum;
+    }
+  }
+  __syncthreads();
+
+  for (int h = 1; h < runs; h *= 2) {
+    for (int i = threadIdx.x; i < n / 2; i += blockDim.x) {
+      int pair = i / b, column = i % b;
+      int low = (pair / h) * 2 * h + pair % h;
+      float a = row[low * b + column], c = row[(low + h) * b + column];
+      row[low * b + column] = a + c;
+      row[(low + h) * b + column] = a - c;
+    }
+    __syncthreads();
+  }
+  for (int i = threadIdx.x; i < n; i += blockDim.x)
+    x[i] = row[i] * p.scale;
+}
+
 } // namespace qr::gpu

@@ -60,6 +60,10 @@ constexpr int kQuantizeThreads = 256;
 QR_HOST_DEVICE constexpr int hadamardValuesPerThread(int logN) {
   return logN <= 8 ? (1 << logN) / 32 : logN <= 13 ? 16 : logN == 14 ? 32 : 64;
 }
+/// Kronecker sizes n = 2^logN · b: threads of the shared-memory kernel,
+/// and the largest n it takes (n + b² floats of shared memory).
+constexpr int kHadamardKroneckerThreads = 256;
+constexpr int64_t kHadamardKroneckerMaxN = 28 * 1024;
 QR_HOST_DEVICE constexpr int hadamardThreads(int logN) {
   return (1 << logN) / hadamardValuesPerThread(logN);
 }
@@ -86,7 +90,9 @@ struct HadamardArgs {
   int64_t rows, ld;
   const int8_t *signs; // n values, or null
   float scale;         // 1/sqrt(n)
-  int32_t logN;
+  int32_t logN;        // n = 2^logN · b
+  const int8_t *base;  // b×b ±1, row-major (b > 1)
+  int32_t b;
 };
 
 struct GemmF32Args {

@@ -71,6 +71,11 @@ QR_HADAMARD_SMALL_KERNEL(4)
 QR_HADAMARD_SMALL_KERNEL(5)
 QR_HADAMARD_SMALL_KERNEL(6)
 
+extern "C" __global__ void __launch_bounds__(kHadamardKroneckerThreads)
+    qr_gpu_hadamard_kronecker(const HadamardArgs args) {
+  hadamardKroneckerRows(args);
+}
+
 extern "C" __global__ void __launch_bounds__(kGemmThreads)
     qr_gpu_gemm_f32_kernel(const GemmF32Args args) {
   gemmF32(args);

@@ -198,29 +198,37 @@ extern "C" void qr_gpu_hadamard_f32(float *X, int64_t rows, int64_t n,
                                     const int8_t *base, int64_t b) {
   if (!qr::cuda::ensureInitialized())
     return (void)fail(qr_last_error());
-  if (b != 1 || base)
-    return (void)fail("qr_gpu_hadamard_f32: the GPU kernel takes n = 2^k; "
-                      "Kronecker sizes (12·2^k, 20·2^k, 28·2^k) run on the "
-                      "CPU path only");
-  if (n < 1 || (n & (n - 1)) != 0 || n > 32768 || rows < 1 || ld < n || !X)
-    return (void)fail("qr_gpu_hadamard_f32: n must be a power of two up to "
-                      "32768, rows ≥ 1, ld ≥ n");
-  const int logN = __builtin_ctzll(uint64_t(n));
-  HadamardArgs args{X,   rows, ld, signs, float(1.0 / std::sqrt(double(n))),
-                    logN};
-  if (logN <= 6) {
-    std::string name = "qr_gpu_hadamard_small_" + std::to_string(logN);
+  const int64_t runs = b >= 1 && n % b == 0 ? n / b : 0;
+  if (runs < 1 || (runs & (runs - 1)) != 0 || b > 28 || (b > 1 && !base) ||
+      rows < 1 || rows > INT32_MAX || ld < n || !X)
+    return (void)fail("qr_gpu_hadamard_f32: n must be 2^k · b (b ≤ 28, with "
+                      "its base matrix when b > 1), rows ≥ 1, ld ≥ n");
+  const int logRuns = __builtin_ctzll(uint64_t(runs));
+  HadamardArgs args{
+      X,       rows, ld,        signs, float(1.0 / std::sqrt(double(n))),
+      logRuns, base, int32_t(b)};
+  if (b > 1) {
+    if (n > kHadamardKroneckerMaxN)
+      return (void)fail("qr_gpu_hadamard_f32: Kronecker sizes up to " +
+                        std::to_string(kHadamardKroneckerMaxN));
+    launch("qr_gpu_hadamard_kronecker", unsigned(rows), 1, 1,
+           kHadamardKroneckerThreads, unsigned((n + b * b) * sizeof(float)),
+           &args);
+    return;
+  }
+  if (n > 32768)
+    return (void)fail("qr_gpu_hadamard_f32: powers of two up to 32768");
+  if (logRuns <= 6) {
+    std::string name = "qr_gpu_hadamard_small_" + std::to_string(logRuns);
     launch(name.c_str(), unsigned((rows + 127) / 128), 1, 1, 128, 0, &args);
     return;
   }
   if (!aligned16(X) || ld % 4 != 0 ||
       (signs && reinterpret_cast<uintptr_t>(signs) % 4 != 0))
     return (void)fail("qr_gpu_hadamard_f32: rows must be 16-byte aligned");
-  if (rows > INT32_MAX)
-    return (void)fail("qr_gpu_hadamard_f32: too many rows for one launch");
-  const int threads = hadamardThreads(logN);
+  const int threads = hadamardThreads(logRuns);
   const unsigned shared = threads > 32 ? unsigned(n * sizeof(float)) : 0;
-  std::string name = "qr_gpu_hadamard_" + std::to_string(logN);
+  std::string name = "qr_gpu_hadamard_" + std::to_string(logRuns);
   launch(name.c_str(), unsigned(rows), 1, 1, unsigned(threads), shared, &args);
 }
 
