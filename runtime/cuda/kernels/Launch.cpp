@@ -24,6 +24,9 @@ using namespace qr::gpu;
 
 namespace {
 
+/// Ways K is split at most for decode-sized M.
+constexpr int64_t kMaxStreamSplits = 16;
+
 /// Shared memory a CTA may take without raising its limit.
 constexpr int64_t kDefaultSharedBytes = 48 * 1024;
 
@@ -55,8 +58,10 @@ bool aligned16(const void *p) {
 }
 
 /// Launches the streaming kernel: rows in chunks of up to 64 (grid z), K
-/// split so that the grid keeps about 48 warps of loads a multiprocessor in
-/// flight, within the default shared-memory limit for A's slice.
+/// split so that the grid has about 32 warps a multiprocessor, at most
+/// kMaxStreamSplits ways (measured on an H100, bench/RESULTS.md: more
+/// splits cost more in CTA start-up and partial sums than they hide in
+/// latency), within the default shared-memory limit for A's slice.
 bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int mTiles = args.M <= 16 ? 1 : args.M <= 32 ? 2 : 4;
   const int64_t chunkRows = 16 * mTiles;
@@ -64,9 +69,10 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int64_t panels = args.w.panels(), blocks = args.w.blocksK;
   const int64_t warps =
       (panels + streamPanels(mTiles) - 1) / streamPanels(mTiles);
-  const int64_t targetWarps = int64_t(qr::cuda::multiprocessorCount()) * 48;
+  const int64_t targetWarps = int64_t(qr::cuda::multiprocessorCount()) * 32;
   int64_t splits =
-      std::clamp<int64_t>(targetWarps / (warps * chunks), 1, blocks);
+      std::clamp<int64_t>(targetWarps / (warps * chunks), 1,
+                          std::min<int64_t>(blocks, kMaxStreamSplits));
   // The staged A slice: mTiles·8 row pairs of streamStagedPairBytes.
   const int64_t pairBytesPerBlock = streamStagedPairBytes(integer, 1) - 16;
   const int64_t maxBlocksPerSplit = std::max<int64_t>(
