@@ -1,4 +1,4 @@
-//===- Float.cuh - f32 GEMM, per-token quantization, zeroing ---*- CUDA -*-===//
+//===- Float.cuh - f32 GEMM and per-token quantization --------*- CUDA -*-===//
 //
 // The float pieces around the tensor-core matmuls. The GEMM stays in f32
 // FFMA (no TF32) because the float path promises f32 accuracy.
@@ -87,14 +87,6 @@ __device__ void quantizePerToken(const QuantizeArgs &p) {
     }
     q[k] = code;
   }
-}
-
-/// Grid-stride zeroing of a row-major [rows][cols] block with stride ld.
-__device__ void zeroRows(const ZeroArgs &p) {
-  const int64_t total = p.rows * p.cols;
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
-       i += int64_t(gridDim.x) * blockDim.x)
-    p.C[(i / p.cols) * p.ld + i % p.cols] = 0.0f;
 }
 
 } // namespace qr::gpu

@@ -78,10 +78,14 @@ struct MatmulArgs {
   float aScale;
   int32_t aZeroPoint;
   int32_t M;
-  /// k blocks (kBlockK) per split of the streaming kernels; their partial
-  /// sums are added into a zeroed C when there is more than one split.
+  /// k blocks (kBlockK) per split of the streaming kernels. With more than
+  /// one split, each writes its partial sums to partials[split][M][paddedN]
+  /// and the last CTA of a column tile to arrive (counted in arrivals, one
+  /// zeroed counter a tile, re-armed by that CTA) adds them into C.
   int32_t blocksPerSplit;
   int32_t splits;
+  float *partials;
+  uint32_t *arrivals;
   WeightGeometry w;
 };
 
@@ -108,11 +112,6 @@ struct QuantizeArgs {
   float *scales;
   int64_t M, K, ldx, ldq;
   int32_t bits;
-};
-
-struct ZeroArgs {
-  float *C;
-  int64_t rows, cols, ld;
 };
 
 } // namespace qr::gpu

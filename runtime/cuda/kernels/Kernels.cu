@@ -85,7 +85,3 @@ extern "C" __global__ void __launch_bounds__(kQuantizeThreads)
     qr_gpu_quantize_per_token_kernel(const QuantizeArgs args) {
   quantizePerToken(args);
 }
-
-extern "C" __global__ void qr_gpu_zero_rows(const ZeroArgs args) {
-  zeroRows(args);
-}

@@ -11,6 +11,7 @@
 
 #include "../CudaDriver.h"
 
+#include "quant/Runtime/CudaRuntime.h"
 #include "quant/Runtime/GpuKernels.h"
 #include "quant/Runtime/Runtime.h"
 
@@ -18,6 +19,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 using namespace qr::gpu;
@@ -45,13 +47,40 @@ bool launch(const char *name, unsigned gx, unsigned gy, unsigned gz,
                           params, name);
 }
 
-bool zeroRows(float *C, int64_t rows, int64_t cols, int64_t ld) {
-  ZeroArgs args{C, rows, cols, ld};
-  int64_t blocks = std::min<int64_t>((rows * cols + 255) / 256,
-                                     4 * qr::cuda::multiprocessorCount());
-  return launch("qr_gpu_zero_rows", unsigned(std::max<int64_t>(blocks, 1)), 1,
-                1, 256, 0, &args);
-}
+/// Device scratch of the split-K reduction, grown on demand and kept: the
+/// partial sums and one arrival counter a column tile (zeroed once, re-armed
+/// by the kernel).
+struct SplitScratch {
+  std::mutex mutex;
+  void *partials = nullptr, *arrivals = nullptr;
+  size_t partialBytes = 0, arrivalBytes = 0;
+
+  bool reserve(size_t wantPartials, size_t wantArrivals, MatmulArgs &args) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (wantPartials > partialBytes || wantArrivals > arrivalBytes) {
+      // Kernels in flight may still use the old buffers.
+      if (qr_cuda_synchronize() != 0)
+        return fail(qr_last_error());
+      if (wantPartials > partialBytes) {
+        qr_cuda_free(partials);
+        partials = qr_cuda_malloc(wantPartials);
+        partialBytes = partials ? wantPartials : 0;
+      }
+      if (wantArrivals > arrivalBytes) {
+        qr_cuda_free(arrivals);
+        arrivals = qr_cuda_malloc(wantArrivals);
+        arrivalBytes = arrivals ? wantArrivals : 0;
+        if (arrivals && qr_cuda_memset_d8(arrivals, 0, wantArrivals) != 0)
+          return fail(qr_last_error());
+      }
+      if (!partials || !arrivals)
+        return fail(std::string("GPU matmul scratch: ") + qr_last_error());
+    }
+    args.partials = static_cast<float *>(partials);
+    args.arrivals = static_cast<uint32_t *>(arrivals);
+    return true;
+  }
+};
 
 bool aligned16(const void *p) {
   return reinterpret_cast<uintptr_t>(p) % 16 == 0;
@@ -84,14 +113,18 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
     return fail("GPU matmul: shape too large for one launch");
   args.blocksPerSplit = int32_t(perSplit);
   args.splits = int32_t(splits);
-  if (splits > 1 && !zeroRows(args.C, args.M, args.w.N, args.ldc))
+  const int64_t gridX = (warps + kStreamWarps - 1) / kStreamWarps;
+  static SplitScratch scratch;
+  if (splits > 1 &&
+      !scratch.reserve(size_t(splits * args.M * args.w.paddedN) * sizeof(float),
+                       size_t(gridX * chunks) * sizeof(uint32_t), args))
     return false;
   std::string name = std::string("qr_gpu_stream_") + activation + "_w" +
                      std::to_string(args.w.bits) + "_m" +
                      std::to_string(mTiles);
   return launch(
-      name.c_str(), unsigned((warps + kStreamWarps - 1) / kStreamWarps),
-      unsigned(splits), unsigned(chunks), kStreamWarps * 32,
+      name.c_str(), unsigned(gridX), unsigned(splits), unsigned(chunks),
+      kStreamWarps * 32,
       unsigned(8 * mTiles * streamStagedPairBytes(integer, int(perSplit))),
       &args);
 }

@@ -308,8 +308,8 @@ __device__ void streamMatmul(const MatmulArgs &p) {
     loadCodes(0, rawA);
   stageActivations<IntActivations, MTiles>(p, m0, kb0, blocks, staged);
   __syncthreads();
-  if (!active)
-    return;
+  // Warps past the last panel compute on zeros (no loads) and stay for the
+  // barriers of the split reduction.
 
   using Acc = std::conditional_t<IntActivations, int32_t, float>;
   Acc acc[MTiles][Tiles][4] = {};
@@ -452,12 +452,20 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   }
   flushGroup();
 
+  // Each output: this split's value, to C directly or, split, to its
+  // slice of the partial sums.
+  float *out = p.C;
+  int64_t ldOut = p.ldc;
+  if (p.splits > 1) {
+    out = p.partials + int64_t(blockIdx.y) * p.M * p.w.paddedN;
+    ldOut = p.w.paddedN;
+  }
 #pragma unroll
   for (int mt = 0; mt < MTiles; ++mt)
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       int m = m0 + mt * 16 + g + 8 * h;
-      if (m >= p.M)
+      if (m >= p.M || !active)
         continue;
       float rowScale = p.aScales ? p.aScales[m] : p.aScale;
 #pragma unroll
@@ -465,17 +473,62 @@ __device__ void streamMatmul(const MatmulArgs &p) {
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
           int64_t n = panel0 * kPanelCols + j * 8 + 2 * t + c;
-          if (n >= p.w.N)
-            continue;
-          float v = IntActivations ? total[mt][j][2 * h + c] * rowScale
-                                   : total[mt][j][2 * h + c];
-          float *out = p.C + m * p.ldc + n;
-          if (p.splits > 1)
-            atomicAdd(out, v);
-          else
-            *out = v;
+          if (n < p.w.N)
+            out[m * ldOut + n] = IntActivations
+                                     ? total[mt][j][2 * h + c] * rowScale
+                                     : total[mt][j][2 * h + c];
         }
     }
+  if (p.splits == 1)
+    return;
+
+  // The CTA of this column tile that finishes last adds the splits'
+  // partial sums in split order (a deterministic result, one write of C)
+  // and re-arms the tile's arrival counter for the next launch.
+  __shared__ bool lastToArrive;
+  __threadfence();
+  __syncthreads();
+  const int64_t tile = int64_t(blockIdx.z) * gridDim.x + blockIdx.x;
+  if (threadIdx.x == 0)
+    lastToArrive = atomicAdd(&p.arrivals[tile], 1u) == unsigned(p.splits - 1);
+  __syncthreads();
+  if (!lastToArrive)
+    return;
+  __threadfence();
+  // Four columns a thread at a time (16-byte loads from L2), its quads'
+  // loads for one split all in flight before they are added.
+  constexpr int columns = kStreamWarps * Panels * kPanelCols;
+  constexpr int quadsPerThread = MTiles * 16 * columns / 4 / kStreamWarps / 32;
+  const int64_t n0 = int64_t(blockIdx.x) * columns;
+  const int rows = min(MTiles * 16, p.M - m0);
+  float4 sum[quadsPerThread] = {};
+  for (int split = 0; split < p.splits; ++split) {
+    const float *slice = p.partials + int64_t(split) * p.M * p.w.paddedN;
+#pragma unroll
+    for (int q = 0; q < quadsPerThread; ++q) {
+      int i = (q * kStreamWarps * 32 + threadIdx.x) * 4;
+      int64_t m = m0 + i / columns, n = n0 + i % columns;
+      if (m - m0 < rows && n < p.w.paddedN) {
+        float4 v = __ldcg(
+            reinterpret_cast<const float4 *>(slice + m * p.w.paddedN + n));
+        sum[q].x += v.x, sum[q].y += v.y, sum[q].z += v.z, sum[q].w += v.w;
+      }
+    }
+  }
+#pragma unroll
+  for (int q = 0; q < quadsPerThread; ++q) {
+    int i = (q * kStreamWarps * 32 + threadIdx.x) * 4;
+    int64_t m = m0 + i / columns, n = n0 + i % columns;
+    if (m - m0 >= rows)
+      continue;
+    const float values[4] = {sum[q].x, sum[q].y, sum[q].z, sum[q].w};
+#pragma unroll
+    for (int c = 0; c < 4; ++c)
+      if (n + c < p.w.N)
+        p.C[m * p.ldc + n + c] = values[c];
+  }
+  if (threadIdx.x == 0)
+    p.arrivals[tile] = 0;
 }
 
 //===----------------------------------------------------------------------===//
