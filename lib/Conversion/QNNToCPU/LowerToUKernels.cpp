@@ -1184,6 +1184,16 @@ struct QNNLowerToUKernelsPass
                                       std::move(patterns))))
       return signalPassFailure();
 
+    // A model's inputs are its caller's buffers (quant-run runs again on
+    // them): bufferization must copy an input before an in-place kernel
+    // (qnn.hadamard) writes into it.
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func.isPublic())
+        for (unsigned i = 0; i < func.getNumArguments(); ++i)
+          if (isa<TensorType>(func.getArgument(i).getType()))
+            func.setArgAttr(i, "bufferization.writable",
+                            BoolAttr::get(ctx, false));
+
     // Casts left between storage and !quant types mean a value of a
     // quantized type flows into an op no pattern understands.
     WalkResult walk = getOperation().walk([&](UnrealizedConversionCastOp cast) {

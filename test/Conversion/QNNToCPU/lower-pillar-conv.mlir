@@ -3,7 +3,7 @@
 // Stride-1 submanifold, f32: a rulebook of capacity N, then the f32 conv on
 // the rows it returns; the static result type is restored with a cast.
 // CHECK-LABEL: func.func @submanifold_f32
-// CHECK-SAME: (%[[F:.*]]: tensor<100x8xf32>, %[[C:.*]]: tensor<100x3xi32>)
+// CHECK-SAME: (%[[F:[^:]*]]: tensor<100x8xf32> {{{.*}}}, %[[C:[^:]*]]: tensor<100x3xi32> {{{.*}}})
 // CHECK: %[[BOOK:.*]]:3 = qnn.ukernel "qr_uk_pillar_rulebook"(%{{.*}}, %[[C]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : i64, tensor<100x3xi32>, i64, i64, i64, i64, i32, !llvm.ptr, f64, f64, i64)
 // CHECK-SAME: outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x3xi32>, tensor<?x9xi32>, tensor<2xi64>) output_positions [11, 12, 13]
 // CHECK: %[[COUNT:.*]] = tensor.extract %[[BOOK]]#2
@@ -58,7 +58,7 @@ func.func @dilation_by_importance(%f: tensor<?x8xf32>, %c: tensor<?x3xi32>, %i: 
 // W8A8: int8 features (per-tensor scale and zero point) and one packed blob
 // per tap in a single constant.
 // CHECK-LABEL: func.func @w8a8
-// CHECK-SAME: (%[[F:.*]]: tensor<?x32xi8>
+// CHECK-SAME: (%[[F:[^:]*]]: tensor<?x32xi8>
 // CHECK: %[[BLOBS:.*]] = arith.constant dense<"0x{{.*}}"> : tensor<{{[0-9]+}}xi8>
 // CHECK: qnn.ukernel "qr_uk_pillar_conv_s8"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[F]], %{{.*}}, %{{.*}}, %{{.*}}, %[[BLOBS]], %{{.*}}, %{{.*}} : i64, i64, i64, i64, tensor<?x32xi8>, f32, i32, tensor<?x9xi32>, tensor<{{[0-9]+}}xi8>, i64, !llvm.ptr)
 // CHECK-SAME: output_positions [11]

@@ -68,9 +68,10 @@ func.func @static_quantize(%x: tensor<4x2xf32>) -> tensor<4x2x!quant.uniform<u4:
 // -----
 
 // The Hadamard transform runs in place on its operand (destination style),
-// with the Paley base matrix of order 12 for n = 48.
+// with the Paley base matrix of order 12 for n = 48. The model's input is
+// its caller's: bufferization copies it before writing.
 // CHECK-LABEL: func.func @hadamard
-// CHECK-SAME: (%[[X:.*]]: tensor<3x48xf32>)
+// CHECK-SAME: (%[[X:.*]]: tensor<3x48xf32> {bufferization.writable = false})
 // CHECK: %[[BASE:.*]] = arith.constant dense<{{.*}}> : tensor<12x12xi8>
 // CHECK: qnn.ukernel "qr_uk_hadamard_f32"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[BASE]], %{{.*}} : i64, i64, i64, !llvm.ptr, tensor<12x12xi8>, i64) outs(%[[X]] : tensor<3x48xf32>) output_positions [0]
 func.func @hadamard(%x: tensor<3x48xf32>) -> tensor<3x48xf32> {
