@@ -534,6 +534,23 @@ std::vector<uint8_t> randomBytes(std::mt19937_64 &rng, size_t count) {
   return v;
 }
 
+/// Packed symmetric weights of random codes and a fixed scale: the kernels'
+/// speed depends on the shapes, not on the values (as long as they are not
+/// all zero).
+std::vector<uint8_t> randomPackedWeights(std::mt19937_64 &rng, int bits,
+                                         int64_t K, int64_t N, int64_t group) {
+  std::vector<uint8_t> codes = randomBytes(rng, K * N);
+  for (auto &c : codes)
+    c &= uint8_t((1 << bits) - 1);
+  std::vector<float> scales((K / group) * N, 0.01f);
+  std::vector<int32_t> zeros((K / group) * N, 1 << (bits - 1));
+  std::vector<uint8_t> packed(qr_gpu_packed_weights_bytes(bits, K, N, group));
+  if (qr_gpu_pack_weights(bits, K, N, group, codes.data(), scales.data(),
+                          zeros.data(), packed.data()) != 0)
+    die("qr_gpu_pack_weights rejected valid weights");
+  return packed;
+}
+
 void benchMatmuls(Cublas &cublas, bool quick) {
   std::mt19937_64 rng(7);
   std::printf("\n%-26s %6s %6s %6s %10s %10s %10s %8s\n", "matmul (ms, median)",
@@ -545,7 +562,7 @@ void benchMatmuls(Cublas &cublas, bool quick) {
   for (int64_t NK : sizes)
     for (int64_t M : rows) {
       const int64_t N = NK, K = NK;
-      // Random codes and scales: the kernels' speed does not depend on the
+      // Random inputs: the kernels' speed does not depend on the
       // values, only that they are not all zero.
       std::vector<float> A = randomFloats(rng, M * K);
       std::vector<uint8_t> a8 = randomBytes(rng, M * K);
@@ -557,14 +574,7 @@ void benchMatmuls(Cublas &cublas, bool quick) {
       dAh.upload(Ah.data());
 
       // W4A16 vs cuBLAS fp16.
-      std::vector<uint8_t> codes4 = randomBytes(rng, K * N);
-      for (auto &c : codes4)
-        c &= 15;
-      std::vector<float> scales((K / 128) * N, 0.01f);
-      std::vector<int32_t> zeros((K / 128) * N, 8);
-      std::vector<uint8_t> packed4(qr_gpu_packed_weights_bytes(4, K, N, 128));
-      qr_gpu_pack_weights(4, K, N, 128, codes4.data(), scales.data(),
-                          zeros.data(), packed4.data());
+      std::vector<uint8_t> packed4 = randomPackedWeights(rng, 4, K, N, 128);
       Rotation w4(packed4.data(), packed4.size(), copiesFor(packed4.size()));
       std::vector<__half> Wh(N * K);
       for (auto &w : Wh)
@@ -582,15 +592,9 @@ void benchMatmuls(Cublas &cublas, bool quick) {
 
       // W8A8 and W4A8 vs cuBLASLt int8 (int32 out; ours writes f32 with
       // the scales applied).
-      std::vector<uint8_t> codes8 = randomBytes(rng, K * N);
-      std::vector<float> scalesC(N, 0.01f);
-      std::vector<int32_t> zeros8(N, 128), zeros4c(N, 8);
-      std::vector<uint8_t> packed8(qr_gpu_packed_weights_bytes(8, K, N, K)),
-          packed4c(qr_gpu_packed_weights_bytes(4, K, N, K));
-      qr_gpu_pack_weights(8, K, N, K, codes8.data(), scalesC.data(),
-                          zeros8.data(), packed8.data());
-      qr_gpu_pack_weights(4, K, N, K, codes4.data(), scalesC.data(),
-                          zeros4c.data(), packed4c.data());
+      std::vector<uint8_t> codes8 = randomBytes(rng, K * N),
+                           packed8 = randomPackedWeights(rng, 8, K, N, K),
+                           packed4c = randomPackedWeights(rng, 4, K, N, K);
       Rotation w8(packed8.data(), packed8.size(), copiesFor(packed8.size()));
       Rotation w4c(packed4c.data(), packed4c.size(),
                    copiesFor(packed4c.size()));
@@ -650,14 +654,7 @@ void profileDecode() {
   std::mt19937_64 rng(5);
   for (int64_t NK : {4096, 11008})
     for (int64_t M : {1, 16}) {
-      std::vector<uint8_t> codes = randomBytes(rng, NK * NK);
-      for (auto &c : codes)
-        c &= 15;
-      std::vector<float> scales((NK / 128) * NK, 0.01f);
-      std::vector<int32_t> zeros((NK / 128) * NK, 8);
-      std::vector<uint8_t> packed(qr_gpu_packed_weights_bytes(4, NK, NK, 128));
-      qr_gpu_pack_weights(4, NK, NK, 128, codes.data(), scales.data(),
-                          zeros.data(), packed.data());
+      std::vector<uint8_t> packed = randomPackedWeights(rng, 4, NK, NK, 128);
       DeviceBuffer dW = toDevice(packed),
                    dA = toDevice(randomFloats(rng, M * NK)), dC(M * NK * 4);
       qr_gpu_matmul_f16w(M, NK, NK, 4, 128, dA.as<float>(), NK, dW.ptr,

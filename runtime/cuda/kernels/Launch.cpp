@@ -144,18 +144,41 @@ bool launchTiled(const char *activation, const MatmulArgs &args) {
                 const_cast<MatmulArgs *>(&args));
 }
 
-bool validMatmul(const char *what, int64_t M, int64_t N, int64_t K,
-                 int32_t bits, int64_t groupSize, const void *A, int64_t lda,
-                 const void *packed, const float *C, int64_t ldc,
-                 WeightGeometry &geometry) {
-  if (!makeWeightGeometry(bits, K, N, groupSize, &geometry))
+/// The checks and arguments both matmul entry points share; false (with
+/// the error reported) when the call cannot run.
+bool prepareMatmul(const char *what, int64_t M, int64_t N, int64_t K,
+                   int32_t bits, int64_t groupSize, const void *A, int64_t lda,
+                   const void *packed, float *C, int64_t ldc,
+                   MatmulArgs &args) {
+  if (!qr::cuda::ensureInitialized())
+    return fail(qr_last_error());
+  if (!makeWeightGeometry(bits, K, N, groupSize, &args.w))
     return fail(std::string(what) + ": unsupported weights (bits " +
                 std::to_string(bits) + ", group " + std::to_string(groupSize) +
                 ", K " + std::to_string(K) +
                 "): bits must be 4 or 8, the group K or a multiple of 64");
   if (M < 1 || M > INT32_MAX || lda < K || ldc < N || !A || !packed || !C)
     return fail(std::string(what) + ": invalid operands");
+  args.A = A;
+  args.lda = lda;
+  args.packed = static_cast<const uint8_t *>(packed);
+  args.C = C;
+  args.ldc = ldc;
+  args.M = int32_t(M);
   return true;
+}
+
+/// Tiles past 64 rows when A's rows are whole 16-byte runs (the tiled
+/// kernels' cp.async), the streaming kernel otherwise.
+void dispatchMatmul(const char *activation, const MatmulArgs &args,
+                    int64_t elementBytes) {
+  const int64_t run = 16 / elementBytes;
+  if (args.M > 64 && args.w.K % run == 0 && args.lda % run == 0 &&
+      aligned16(args.A)) {
+    launchTiled(activation, args);
+    return;
+  }
+  launchStream(activation, args, elementBytes == 1);
 }
 
 } // namespace
@@ -165,23 +188,9 @@ extern "C" void qr_gpu_matmul_f16w(int64_t M, int64_t N, int64_t K,
                                    const float *A, int64_t lda,
                                    const void *packed, float *C, int64_t ldc) {
   MatmulArgs args{};
-  if (!qr::cuda::ensureInitialized())
-    return (void)fail(qr_last_error());
-  if (!validMatmul("qr_gpu_matmul_f16w", M, N, K, bits, group_size, A, lda,
-                   packed, C, ldc, args.w))
-    return;
-  args.A = A;
-  args.lda = lda;
-  args.packed = static_cast<const uint8_t *>(packed);
-  args.C = C;
-  args.ldc = ldc;
-  args.M = int32_t(M);
-  // Whole 16-byte runs of 4 floats for the tiled kernel's cp.async.
-  if (M > 64 && K % 4 == 0 && lda % 4 == 0 && aligned16(A)) {
-    launchTiled("f16", args);
-    return;
-  }
-  launchStream("f16", args, false);
+  if (prepareMatmul("qr_gpu_matmul_f16w", M, N, K, bits, group_size, A, lda,
+                    packed, C, ldc, args))
+    dispatchMatmul("f16", args, sizeof(float));
 }
 
 extern "C" void qr_gpu_matmul_s8(int64_t M, int64_t N, int64_t K, int32_t bits,
@@ -190,29 +199,17 @@ extern "C" void qr_gpu_matmul_s8(int64_t M, int64_t N, int64_t K, int32_t bits,
                                  float a_scale, int32_t a_zero_point,
                                  const void *packed, float *C, int64_t ldc) {
   MatmulArgs args{};
-  if (!qr::cuda::ensureInitialized())
-    return (void)fail(qr_last_error());
-  if (!validMatmul("qr_gpu_matmul_s8", M, N, K, bits, group_size, A, lda,
-                   packed, C, ldc, args.w))
+  if (!prepareMatmul("qr_gpu_matmul_s8", M, N, K, bits, group_size, A, lda,
+                     packed, C, ldc, args))
     return;
   // Group sums stay exact in int32: |A − a_zp| ≤ 255, |u − z| ≤ 128.
   if (args.w.groupSize > 32768)
     return (void)fail("qr_gpu_matmul_s8: quantization groups over 32768 k "
                       "could overflow the int32 sums");
-  args.A = A;
-  args.lda = lda;
-  args.packed = static_cast<const uint8_t *>(packed);
-  args.C = C;
-  args.ldc = ldc;
   args.aScales = a_scales;
   args.aScale = a_scale;
   args.aZeroPoint = a_zero_point;
-  args.M = int32_t(M);
-  if (M > 64 && K % 16 == 0 && lda % 16 == 0 && aligned16(A)) {
-    launchTiled("s8", args);
-    return;
-  }
-  launchStream("s8", args, true);
+  dispatchMatmul("s8", args, sizeof(int8_t));
 }
 
 extern "C" void qr_gpu_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
