@@ -2,12 +2,13 @@
 //
 // Two kernel families over the fragment-ordered blob of GpuWeights.h:
 //
-//  * streamMatmul: decode-sized M (≤ 64 rows a CTA). Each warp owns a
-//    panel of 16 columns and a slice of K; A's slice is staged once per CTA
-//    in shared memory, the codes are streamed with one or two 16-byte loads
-//    a lane per 64 k and unpacked in registers straight into mma fragments.
-//    K is split so that the grid holds enough loads in flight to stream the
-//    weights at memory bandwidth; partial sums are added atomically.
+//  * streamMatmul: decode-sized M (≤ 64 rows a CTA). Each warp owns one or
+//    two panels of 16 columns and a slice of K; A's slice is staged once
+//    per CTA in shared memory, the codes are streamed with one or two
+//    16-byte loads a lane per panel and 64 k, double-buffered in registers,
+//    and unpacked straight into mma fragments. K is split so that the grid
+//    keeps the weights streaming; the last CTA of a column tile to finish
+//    adds the splits' partial sums.
 //  * tiledMatmul: large M. 128×128×64 CTA tiles, A and the codes copied by
 //    cp.async into a shared-memory ring (XOR-swizzled A rows); int8 A
 //    fragments by ldmatrix for mma.sync m16n8k32 s8 with exact int32 sums
@@ -170,11 +171,7 @@ __device__ __forceinline__ void unpackF16(uint32_t lo, uint32_t hi,
 ///   s8:  per k32 chunk and lane quad t, (lo: k 4t..)(hi: k 4t..)
 ///        (lo: k 16+4t..)(hi: k 16+4t..).
 /// Rows past M are zeros. Pairs are padded by 16 bytes against bank
-/// conflicts between a warp's eight row pairs.
-template <bool IntActivations>
-__device__ __forceinline__ int stagedPairBytes(int blocks) {
-  return streamStagedPairBytes(IntActivations, blocks);
-}
+/// conflicts between a warp's eight row pairs (streamStagedPairBytes).
 
 /// Byte offset in the staged tile of row `row`'s run of four k `run`.
 template <bool IntActivations>
@@ -202,7 +199,7 @@ __device__ void stageActivations(const MatmulArgs &p, int m0, int64_t kb0,
   const int64_t k0 = kb0 * kBlockK;
   const int runsPerRow = blocks * int(kBlockK) / 4;
   const int runs = MTiles * 16 * runsPerRow;
-  const int pairBytes = stagedPairBytes<IntActivations>(blocks);
+  const int pairBytes = streamStagedPairBytes(IntActivations, blocks);
   // 4-element loads need 4-aligned rows; otherwise element by element.
   const bool vector =
       p.lda % 4 == 0 && reinterpret_cast<uintptr_t>(p.A) % sizeof(Run) == 0;
@@ -272,7 +269,7 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   const int blocks = int(min(int64_t(p.blocksPerSplit), p.w.blocksK - kb0));
   const int m0 = blockIdx.z * MTiles * 16;
   // This lane's row pair of each m16 tile, as a shared address.
-  const int pairBytes = stagedPairBytes<IntActivations>(blocks);
+  const int pairBytes = streamStagedPairBytes(IntActivations, blocks);
   uint32_t pairAddress[MTiles];
 #pragma unroll
   for (int mt = 0; mt < MTiles; ++mt)
