@@ -1,4 +1,4 @@
-//===- CudaDriver.h - the dlopen()ed CUDA driver, for the runtime -*- C++ -*-===//
+//===- CudaDriver.h - the dlopen()ed CUDA driver, internal -----*- C++ -*-===//
 //
 // Internal to runtime/cuda. The driver API's entry points, resolved from
 // libcuda.so.1 at first use (cuGetProcAddress for versioned names), the

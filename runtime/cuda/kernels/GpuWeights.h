@@ -1,5 +1,4 @@
-//===- GpuWeights.h - geometry of the GPU weight blob ------------*- C++
-//-*-===//
+//===- GpuWeights.h - geometry of the GPU weight blob -----------*- C++ -*-===//
 //
 // Shared by the packer (host C++), the launchers and the CUDA kernels, so
 // the three agree on one layout (described in include/quant/Runtime/

@@ -1,4 +1,4 @@
-//===- Hadamard.cuh - fast Walsh–Hadamard transform on rows ----*- CUDA -*-===//
+//===- Hadamard.cuh - fast Walsh–Hadamard transform on rows ---*- CUDA -*-===//
 //
 // One CTA a row of n = 2^L floats, in place. H_n is the product of one
 // butterfly per index bit, in any order, so the index bits are split by

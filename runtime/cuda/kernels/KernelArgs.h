@@ -1,5 +1,4 @@
-//===- KernelArgs.h - parameter blocks of the GPU kernels --------*- C++
-//-*-===//
+//===- KernelArgs.h - parameter blocks of the GPU kernels -------*- C++ -*-===//
 //
 // Each kernel takes one struct by value; the launchers (Launch.cpp) fill it
 // and pass its address as the single cuLaunchKernel parameter, so the host

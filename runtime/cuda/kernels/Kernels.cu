@@ -1,5 +1,4 @@
-//===- Kernels.cu - the runtime's GPU kernels, one module -------*- CUDA
-//-*-===//
+//===- Kernels.cu - the runtime's GPU kernels, one module ------*- CUDA -*-===//
 //
 // Every kernel the launchers (Launch.cpp) look up by name; one translation
 // unit so that nvcc emits one fatbin for the runtime to embed. Each entry
