@@ -25,6 +25,14 @@ config.substitutions.append(
      os.path.join(config.quant_obj_root, "lib", "quant", "cuda",
                   "kernels.sm_90.ptx")))
 
+# A usable NVIDIA GPU (its driver answers): the tests that run compiled GPU
+# models need one; elsewhere lit reports them UNSUPPORTED ('cuda-device').
+import shutil
+import subprocess
+if shutil.which("nvidia-smi"):
+    if subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0:
+        config.available_features.add("cuda-device")
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
