@@ -231,26 +231,10 @@ Value hardSwishBody(NodeContext &, OpBuilder &b, Location loc, Value x) {
   return arith::MulFOp::create(b, loc, x,
                                buildHardSigmoid(b, loc, x, 1.0 / 6.0, 0.5));
 }
-Value sqrtBody(NodeContext &, OpBuilder &b, Location loc, Value x) {
-  return math::SqrtOp::create(b, loc, x);
-}
-Value expBody(NodeContext &, OpBuilder &b, Location loc, Value x) {
-  return math::ExpOp::create(b, loc, x);
-}
-Value logBody(NodeContext &, OpBuilder &b, Location loc, Value x) {
-  return math::LogOp::create(b, loc, x);
-}
-Value tanhBody(NodeContext &, OpBuilder &b, Location loc, Value x) {
-  return math::TanhOp::create(b, loc, x);
-}
-Value erfBody(NodeContext &, OpBuilder &b, Location loc, Value x) {
-  return math::ErfOp::create(b, loc, x);
-}
-Value negBody(NodeContext &, OpBuilder &b, Location loc, Value x) {
-  return arith::NegFOp::create(b, loc, x);
-}
-Value absBody(NodeContext &, OpBuilder &b, Location loc, Value x) {
-  return math::AbsFOp::create(b, loc, x);
+/// The bodies that are one float op of x.
+template <typename OpTy>
+Value singleOpBody(NodeContext &, OpBuilder &b, Location loc, Value x) {
+  return OpTy::create(b, loc, x);
 }
 Value reciprocalBody(NodeContext &, OpBuilder &b, Location loc, Value x) {
   return arith::DivFOp::create(b, loc, buildFloat(b, loc, x, 1.0), x);
@@ -385,13 +369,13 @@ void onnx_import::addElementwiseConverters(ConverterTable &table) {
   table["Sigmoid"] = {convertUnary<sigmoidBody>, 1, 1};
   table["HardSigmoid"] = {convertUnary<hardSigmoidBody>, 1, 1};
   table["HardSwish"] = {convertUnary<hardSwishBody>, 1, 1};
-  table["Sqrt"] = {convertUnary<sqrtBody>, 1, 1};
-  table["Exp"] = {convertUnary<expBody>, 1, 1};
-  table["Log"] = {convertUnary<logBody>, 1, 1};
-  table["Tanh"] = {convertUnary<tanhBody>, 1, 1};
-  table["Erf"] = {convertUnary<erfBody>, 1, 1};
-  table["Neg"] = {convertUnary<negBody>, 1, 1};
-  table["Abs"] = {convertUnary<absBody>, 1, 1};
+  table["Sqrt"] = {convertUnary<singleOpBody<math::SqrtOp>>, 1, 1};
+  table["Exp"] = {convertUnary<singleOpBody<math::ExpOp>>, 1, 1};
+  table["Log"] = {convertUnary<singleOpBody<math::LogOp>>, 1, 1};
+  table["Tanh"] = {convertUnary<singleOpBody<math::TanhOp>>, 1, 1};
+  table["Erf"] = {convertUnary<singleOpBody<math::ErfOp>>, 1, 1};
+  table["Neg"] = {convertUnary<singleOpBody<arith::NegFOp>>, 1, 1};
+  table["Abs"] = {convertUnary<singleOpBody<math::AbsFOp>>, 1, 1};
   table["Reciprocal"] = {convertUnary<reciprocalBody>, 1, 1};
   table["Clip"] = {convertClip, 1, 3};
   table["Cast"] = {convertCast, 1, 1};

@@ -907,6 +907,19 @@ FailureOr<int64_t> onnx_import::normalizeAxis(NodeContext &node, int64_t axis,
   return axis < 0 ? axis + rank : axis;
 }
 
+LogicalResult onnx_import::normalizeAxes(NodeContext &node,
+                                         MutableArrayRef<int64_t> axes,
+                                         int64_t rank) {
+  for (int64_t &axis : axes) {
+    FailureOr<int64_t> normalized = normalizeAxis(node, axis, rank);
+    if (failed(normalized))
+      return failure();
+    axis = *normalized;
+  }
+  llvm::sort(axes);
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Entry points
 //===----------------------------------------------------------------------===//

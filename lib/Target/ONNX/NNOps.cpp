@@ -632,13 +632,8 @@ LogicalResult convertReduce(NodeContext &node) {
     axes.resize(rank);
     std::iota(axes.begin(), axes.end(), 0);
   }
-  for (int64_t &axis : axes) {
-    FailureOr<int64_t> normalized = normalizeAxis(node, axis, rank);
-    if (failed(normalized))
-      return failure();
-    axis = *normalized;
-  }
-  llvm::sort(axes);
+  if (failed(normalizeAxes(node, axes, rank)))
+    return failure();
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
   OpBuilder &b = node.builder;
   Value x = node.input(0);

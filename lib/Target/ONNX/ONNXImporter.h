@@ -163,6 +163,9 @@ void addShapeConverters(ConverterTable &table);
 /// an error at the node when out of range.
 FailureOr<int64_t> normalizeAxis(NodeContext &node, int64_t axis,
                                  int64_t rank);
+/// normalizeAxis on each of `axes` in place, then sorts them.
+LogicalResult normalizeAxes(NodeContext &node, MutableArrayRef<int64_t> axes,
+                            int64_t rank);
 
 } // namespace onnx_import
 } // namespace qnn

@@ -83,13 +83,8 @@ FailureOr<SmallVector<int64_t>> readAxes(NodeContext &node, int64_t inputOpset,
         axes.push_back((*value)->getInt(i));
     }
   }
-  for (int64_t &axis : axes) {
-    FailureOr<int64_t> normalized = normalizeAxis(node, axis, rank);
-    if (failed(normalized))
-      return failure();
-    axis = *normalized;
-  }
-  llvm::sort(axes);
+  if (failed(normalizeAxes(node, axes, rank)))
+    return failure();
   if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
     return node.fail("'axes' repeats an axis");
   return axes;
@@ -173,24 +168,18 @@ LogicalResult convertUnsqueeze(NodeContext &node) {
   ArrayRef<int64_t> shape = node.inputShape(0);
   int64_t rank = shape.size();
   // Axes index the output, whose rank depends on how many there are.
-  SmallVector<int64_t> raw =
+  SmallVector<int64_t> axes =
       node.opset < 13 ? node.getInts("axes") : SmallVector<int64_t>();
   if (node.opset >= 13) {
     FailureOr<const ConstTensor *> value = node.requireConstant(1, "'axes'");
     if (failed(value))
       return failure();
     for (int64_t i = 0; i < (*value)->numElements(); ++i)
-      raw.push_back((*value)->getInt(i));
+      axes.push_back((*value)->getInt(i));
   }
-  int64_t outRank = rank + raw.size();
-  SmallVector<int64_t> axes;
-  for (int64_t axis : raw) {
-    FailureOr<int64_t> normalized = normalizeAxis(node, axis, outRank);
-    if (failed(normalized))
-      return failure();
-    axes.push_back(*normalized);
-  }
-  llvm::sort(axes);
+  int64_t outRank = rank + axes.size();
+  if (failed(normalizeAxes(node, axes, outRank)))
+    return failure();
   if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
     return node.fail("'axes' repeats an axis");
   SmallVector<int64_t> result;
