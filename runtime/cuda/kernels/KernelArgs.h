@@ -23,9 +23,8 @@ QR_HOST_DEVICE constexpr int streamPanels(int mTiles) {
 }
 /// k blocks of codes a buffer holds: 2 KiB a warp.
 QR_HOST_DEVICE constexpr int streamUnroll(int bits, int mTiles) {
-  return 2048 / (streamPanels(mTiles) * bits * 128) > 0
-             ? 2048 / (streamPanels(mTiles) * bits * 128)
-             : 1;
+  int blocks = 2048 / (streamPanels(mTiles) * bits * 128);
+  return blocks > 0 ? blocks : 1;
 }
 /// CTAs a multiprocessor should hold (a register cap): the streaming
 /// kernels are latency-bound, so the smaller variants trade registers for

@@ -158,6 +158,19 @@ __device__ __forceinline__ void unpackF16(uint32_t lo, uint32_t hi,
   }
 }
 
+/// The per-group, per-column regions of the blob (GpuWeights.h).
+struct GroupColumnRegions {
+  const __half *zeroBias;
+  const float *scales;
+  const int32_t *columnSums;
+};
+__device__ __forceinline__ GroupColumnRegions
+groupColumnRegions(const MatmulArgs &p) {
+  return {reinterpret_cast<const __half *>(p.packed + p.w.zeroBiasF16),
+          reinterpret_cast<const float *>(p.packed + p.w.scalesF32),
+          reinterpret_cast<const int32_t *>(p.packed + p.w.columnSums)};
+}
+
 //===----------------------------------------------------------------------===//
 // Streaming kernel (decode-sized M)
 //===----------------------------------------------------------------------===//
@@ -312,12 +325,7 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   Acc acc[MTiles][Tiles][4] = {};
   float total[MTiles][Tiles][4] = {}; // scaled group sums
 
-  const __half *zeroBias =
-      reinterpret_cast<const __half *>(p.packed + p.w.zeroBiasF16);
-  const float *scales =
-      reinterpret_cast<const float *>(p.packed + p.w.scalesF32);
-  const int32_t *columnSums =
-      reinterpret_cast<const int32_t *>(p.packed + p.w.columnSums);
+  const GroupColumnRegions regions = groupColumnRegions(p);
   // The group of the block being unpacked and the (split-relative) block
   // where the next one starts. A group's per-column operands (the f16 zero
   // bias of this lane's B columns, the scales of its C columns) are
@@ -337,10 +345,10 @@ __device__ void streamMatmul(const MatmulArgs &p) {
       if (!panelValid[j / 2])
         continue;
       if constexpr (!IntActivations)
-        into.zeroBias[j] = zeroBias[row + j * 8 + g];
+        into.zeroBias[j] = regions.zeroBias[row + j * 8 + g];
 #pragma unroll
       for (int c = 0; c < 2; ++c)
-        into.scale[j][c] = scales[row + j * 8 + 2 * t + c];
+        into.scale[j][c] = regions.scales[row + j * 8 + 2 * t + c];
     }
   };
   HalfZero zero[Tiles];
@@ -367,9 +375,10 @@ __device__ void streamMatmul(const MatmulArgs &p) {
       for (int c = 0; c < 2; ++c) {
         Acc correction = 0;
         if (correct && panelValid[j / 2])
-          correction = p.aZeroPoint *
-                       columnSums[group * p.w.paddedN + panel0 * kPanelCols +
-                                  j * 8 + 2 * t + c];
+          correction =
+              p.aZeroPoint *
+              regions.columnSums[group * p.w.paddedN + panel0 * kPanelCols +
+                                 j * 8 + 2 * t + c];
 #pragma unroll
         for (int mt = 0; mt < MTiles; ++mt)
 #pragma unroll
@@ -589,12 +598,7 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
   using Acc = std::conditional_t<IntActivations, int32_t, float>;
   Acc acc[4][4][4] = {};
   float total[Grouped ? 4 : 1][4][4] = {};
-  const float *scalesF32 =
-      reinterpret_cast<const float *>(p.packed + p.w.scalesF32);
-  const int32_t *columnSums =
-      reinterpret_cast<const int32_t *>(p.packed + p.w.columnSums);
-  const __half *zeroBias =
-      reinterpret_cast<const __half *>(p.packed + p.w.zeroBiasF16);
+  const GroupColumnRegions regions = groupColumnRegions(p);
   // Output column c ∈ {0, 1} of this lane in n8 tile nt.
   auto column = [&](int nt, int c) {
     return (panel0 + wn * 2) * kPanelCols + nt * 8 + 2 * t + c;
@@ -604,10 +608,10 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
   auto scaleGroup = [&](int64_t group, int mt, int nt, int r) {
     int64_t at = group * p.w.paddedN + column(nt, r % 2);
     if constexpr (IntActivations)
-      return float(acc[mt][nt][r] - p.aZeroPoint * columnSums[at]) *
-             scalesF32[at];
+      return float(acc[mt][nt][r] - p.aZeroPoint * regions.columnSums[at]) *
+             regions.scales[at];
     else
-      return acc[mt][nt][r] * scalesF32[at];
+      return acc[mt][nt][r] * regions.scales[at];
   };
   // f16 unpacking operands of this lane's B columns (column g of each n8
   // tile), reloaded when the group changes.
@@ -617,9 +621,9 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
     if constexpr (!IntActivations)
 #pragma unroll
       for (int nt = 0; nt < 4; ++nt)
-        zero[nt] =
-            halfZero(zeroBias[group * p.w.paddedN +
-                              (panel0 + wn * 2) * kPanelCols + nt * 8 + g]);
+        zero[nt] = halfZero(
+            regions.zeroBias[group * p.w.paddedN +
+                             (panel0 + wn * 2) * kPanelCols + nt * 8 + g]);
   };
   loadZero();
 
