@@ -652,4 +652,13 @@ void qr_report_kernel_error(const char *message) {
     kernelError = message ? message : "micro-kernel failure";
 }
 
+const char *qr_take_kernel_error(void) {
+  thread_local std::string taken;
+  std::optional<std::string> error = takeKernelError();
+  if (!error)
+    return nullptr;
+  taken = std::move(*error);
+  return taken.c_str();
+}
+
 } // extern "C"

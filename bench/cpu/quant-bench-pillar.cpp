@@ -16,6 +16,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../common/ClusteredSites.h"
+
 #include "quant/Runtime/Runtime.h"
 #include "quant/Runtime/UKernels.h"
 
@@ -101,38 +103,6 @@ Options parse(int argc, char **argv) {
     }
   }
   return o;
-}
-
-/// Distinct (0, y, x) sites covering `occupancy` of the grid: rectangles of
-/// 2–12 × 4–24 cells (pedestrians to cars), 70 % filled, plus 20 % of the
-/// sites scattered (ground returns).
-std::vector<int32_t> clusteredSites(const Options &o, double occupancy,
-                                    std::mt19937_64 &rng) {
-  int64_t target = static_cast<int64_t>(occupancy * o.height * o.width);
-  std::vector<uint8_t> taken(o.height * o.width, 0);
-  std::vector<int32_t> coords;
-  auto add = [&](int64_t y, int64_t x) {
-    if (y < 0 || y >= o.height || x < 0 || x >= o.width ||
-        taken[y * o.width + x] ||
-        static_cast<int64_t>(coords.size()) / 3 >= target)
-      return;
-    taken[y * o.width + x] = 1;
-    coords.insert(coords.end(), {0, int32_t(y), int32_t(x)});
-  };
-  std::uniform_int_distribution<int64_t> ry(0, o.height - 1),
-      rx(0, o.width - 1);
-  std::uniform_real_distribution<double> unit(0, 1);
-  while (static_cast<int64_t>(coords.size()) / 3 < target * 8 / 10) {
-    int64_t y0 = ry(rng), x0 = rx(rng);
-    int64_t h = 2 + rng() % 11, w = 4 + rng() % 21;
-    for (int64_t y = y0; y < y0 + h; ++y)
-      for (int64_t x = x0; x < x0 + w; ++x)
-        if (unit(rng) < 0.7)
-          add(y, x);
-  }
-  while (static_cast<int64_t>(coords.size()) / 3 < target)
-    add(ry(rng), rx(rng));
-  return coords;
 }
 
 using OmpSetNumThreads = void (*)(int);
@@ -231,7 +201,7 @@ int main(int argc, char **argv) {
   std::string implementation;
 
   for (double occupancy : o.occupancies) {
-    std::vector<int32_t> coords = clusteredSites(o, occupancy, rng);
+    std::vector<int32_t> coords = clusteredSites(o.height, o.width, occupancy, rng);
     int64_t n = coords.size() / 3;
     std::vector<float> features(n * o.cin);
     for (float &f : features)

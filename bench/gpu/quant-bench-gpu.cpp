@@ -6,6 +6,9 @@
 //   quant-bench-gpu bench [--quick]    speed against cuBLAS fp16 (W4A16),
 //                                      cuBLASLt int8 (W8A8, W4A8) and a
 //                                      device-to-device copy (Hadamard)
+//   quant-bench-gpu pillar [--quick]   sparse pillar conv timings
+//                                      (PillarBench.cpp; cuDNN's dense conv
+//                                      in bench/gpu/torch_pillar_peer.py)
 //
 // Both print a table; check exits non-zero on any failure. Timings are
 // device-event medians; weight buffers rotate through more copies than L2
@@ -13,9 +16,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "quant/Runtime/CudaRuntime.h"
+#include "GpuBench.h"
+
 #include "quant/Runtime/GpuKernels.h"
-#include "quant/Runtime/Runtime.h"
 #include "quant/Support/Hadamard.h"
 
 #include <cublasLt.h>
@@ -34,79 +37,15 @@
 #include <string>
 #include <vector>
 
+using namespace qbench;
+
 namespace {
-
-//===----------------------------------------------------------------------===//
-// Plumbing
-//===----------------------------------------------------------------------===//
-
-[[noreturn]] void die(const std::string &message) {
-  std::fprintf(stderr, "quant-bench-gpu: %s\n", message.c_str());
-  std::exit(2);
-}
-
-void checkCuda(int status, const char *what) {
-  if (status != 0)
-    die(std::string(what) + ": " + qr_last_error());
-}
-
-/// Errors the kernels reported (through qr_report_kernel_error) surface at
-/// the next qr_model_run; outside a model the runtime keeps the last one.
-void checkKernels(const char *what) { checkCuda(qr_cuda_synchronize(), what); }
 
 void checkCublas(cublasStatus_t status, const char *what) {
   if (status != CUBLAS_STATUS_SUCCESS)
     die(std::string(what) + ": cuBLAS status " + std::to_string(status));
 }
 
-/// A device buffer freed with its owner.
-struct DeviceBuffer {
-  void *ptr = nullptr;
-  size_t bytes = 0;
-  explicit DeviceBuffer(size_t size) : bytes(size) {
-    ptr = qr_cuda_malloc(std::max<size_t>(size, 16));
-    if (!ptr)
-      die(std::string("qr_cuda_malloc: ") + qr_last_error());
-  }
-  DeviceBuffer(DeviceBuffer &&other) noexcept
-      : ptr(other.ptr), bytes(other.bytes) {
-    other.ptr = nullptr;
-  }
-  DeviceBuffer(const DeviceBuffer &) = delete;
-  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
-  ~DeviceBuffer() {
-    if (ptr)
-      qr_cuda_free(ptr);
-  }
-  template <typename T> T *as() const { return static_cast<T *>(ptr); }
-  void upload(const void *host) {
-    checkCuda(qr_cuda_memcpy_htod(ptr, host, bytes), "upload");
-  }
-  void download(void *host) const {
-    checkCuda(qr_cuda_memcpy_dtoh(host, ptr, bytes), "download");
-  }
-  /// 0xff bytes: NaN floats, so an unwritten output cannot pass.
-  void poison() { checkCuda(qr_cuda_memset_d8(ptr, 0xff, bytes), "poison"); }
-};
-
-template <typename T> DeviceBuffer toDevice(const std::vector<T> &host) {
-  DeviceBuffer buffer(host.size() * sizeof(T));
-  buffer.upload(host.data());
-  return buffer;
-}
-
-/// Relative L2 error; NaN or a size mismatch is infinite.
-double relativeError(const std::vector<float> &got,
-                     const std::vector<double> &want) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (!std::isfinite(got[i]))
-      return INFINITY;
-    num += (got[i] - want[i]) * (got[i] - want[i]);
-    den += want[i] * want[i];
-  }
-  return std::sqrt(num / std::max(den, 1e-300));
-}
 
 /// The launchers' choice (Launch.cpp): 128×128 tiles past 64 rows, the
 /// streaming kernel up to 64.
@@ -419,27 +358,6 @@ int runChecks(uint64_t seed) {
 
 constexpr size_t kRotationBytes = size_t(256) << 20; // well over L2
 
-/// Median of `reps` device-event timings of `work` (which takes the
-/// iteration index, to rotate buffers), after warm-up.
-double medianMs(const std::function<void(int)> &work, int reps = 30,
-                int inner = 10) {
-  for (int i = 0; i < 3; ++i)
-    work(i);
-  checkKernels("warm-up");
-  std::vector<double> times;
-  for (int r = 0; r < reps; ++r) {
-    checkCuda(qr_cuda_timer_start(), "timer");
-    for (int i = 0; i < inner; ++i)
-      work(r * inner + i);
-    double ms = qr_cuda_timer_stop();
-    if (ms < 0)
-      die(std::string("timer: ") + qr_last_error());
-    times.push_back(ms / inner);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
-
 int copiesFor(size_t bytes) {
   return int(std::max<size_t>(1, (kRotationBytes + bytes - 1) / bytes));
 }
@@ -668,10 +586,13 @@ void profileDecode() {
 int main(int argc, char **argv) {
   if (argc < 2 || (std::strcmp(argv[1], "check") != 0 &&
                    std::strcmp(argv[1], "bench") != 0 &&
+                   std::strcmp(argv[1], "pillar") != 0 &&
                    std::strcmp(argv[1], "profile") != 0)) {
     std::fprintf(stderr,
                  "usage: quant-bench-gpu check [--seed S]\n"
                  "       quant-bench-gpu bench [--quick]\n"
+                 "       quant-bench-gpu pillar [--quick]  (sparse pillar "
+                 "conv timings)\n"
                  "       quant-bench-gpu profile   (one W4A16 decode call a "
                  "shape, for ncu)\n"
                  "check runs every GPU kernel against a float64 reference on "
@@ -690,13 +611,18 @@ int main(int argc, char **argv) {
     for (int i = 2; i + 1 < argc; ++i)
       if (std::strcmp(argv[i], "--seed") == 0)
         seed = std::strtoull(argv[i + 1], nullptr, 10);
-    return runChecks(seed);
+    int failed = runChecks(seed);
+    return runPillarChecks(seed) | failed;
   }
   if (std::strcmp(argv[1], "profile") == 0) {
     profileDecode();
     return 0;
   }
   bool quick = argc > 2 && std::strcmp(argv[2], "--quick") == 0;
+  if (std::strcmp(argv[1], "pillar") == 0) {
+    benchPillars(quick);
+    return 0;
+  }
   Cublas cublas;
   benchMatmuls(cublas, quick);
   benchHadamard();

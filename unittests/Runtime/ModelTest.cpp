@@ -360,4 +360,14 @@ TEST(ModelTest, SurfacesKernelErrors) {
   EXPECT_EQ(qr_model_run(working.get(), 1, inputs, 1, outputs), 0);
 }
 
+TEST(ModelTest, TakesKernelErrorsOutsideARun) {
+  EXPECT_EQ(qr_take_kernel_error(), nullptr);
+  qr_report_kernel_error("pillar_conv: invalid rulebook arguments");
+  qr_report_kernel_error("a later error is dropped");
+  const char *taken = qr_take_kernel_error();
+  ASSERT_NE(taken, nullptr);
+  EXPECT_STREQ(taken, "pillar_conv: invalid rulebook arguments");
+  EXPECT_EQ(qr_take_kernel_error(), nullptr);
+}
+
 } // namespace

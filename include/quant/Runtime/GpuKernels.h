@@ -98,6 +98,62 @@ void qr_gpu_quantize_per_token_f32(int64_t M, int64_t K, const float *X,
                                    int64_t ldx, int32_t bits, int8_t *Q,
                                    int64_t ldq, float *scales);
 
+/*===----------------------------------------------------------------------===*
+ * Sparse pillar convolution (qnn.pillar_conv): the GPU counterparts of the
+ * qr_uk_pillar_* kernels (UKernels.h), with the same output sites in the
+ * same order and the same QR_PILLAR_* statuses.
+ *===----------------------------------------------------------------------===*/
+
+/* As qr_uk_pillar_norms_*: one thread a pillar, the squares rounded and
+ * summed in double in channel order (no fused multiply-add). */
+void qr_gpu_pillar_norms_f32(int64_t N, int64_t C, const float *features,
+                             int64_t ld, double *norms);
+void qr_gpu_pillar_norms_s8(int64_t N, int64_t C, const int8_t *features,
+                            int64_t ld, double scale, int32_t zero_point,
+                            double *norms);
+
+/* As qr_uk_pillar_rulebook (counts is a device pointer too). Linear in N:
+ * open-addressing site tables in device memory filled with atomicCAS, each
+ * site keeping the smallest ordinal inserted under it (atomicMin), so
+ * "first occurrence" is decided without ordering the threads; the selected
+ * sites are then compacted in ordinal order by a prefix sum. Top-k
+ * importance is a radix select (ties to the lower index). The call waits
+ * for its kernels once, to report an invalid input by name. */
+void qr_gpu_pillar_rulebook(int64_t N, const int32_t *coords, int64_t height,
+                            int64_t width, int64_t kernel, int64_t stride,
+                            int32_t dilate, const double *importance,
+                            double threshold, double topk_ratio,
+                            int64_t capacity, int32_t *out_coords,
+                            int32_t *neighbours, int64_t *counts);
+
+/* out[m][n] = bias[n] + Σ_t Σ_c features[neighbours[m][t]][c] · W[t][c][n]
+ * (bias may be NULL): one GEMM of K = taps · C_in over the rows the
+ * neighbour map gathers (missing neighbours read as zero), each output row
+ * computed by one CTA, so no two write the same row (no atomics, and the
+ * result does not depend on scheduling).
+ *   _f32:  f32 weights [taps][C_in][C_out], the gather inside the f32 GEMM's
+ *          tile loads (no copy of the gathered rows);
+ *   _f16w: f32 features, packed weights (qr_gpu_pack_weights of the
+ *          [taps · C_in, C_out] matrix), qr_gpu_matmul_f16w;
+ *   _s8:   int8 features (per-tensor scale and zero point; missing
+ *          neighbours read as the zero point), packed weights,
+ *          qr_gpu_matmul_s8.
+ * The packed variants gather into device scratch the runtime keeps. */
+void qr_gpu_pillar_conv_f32(int64_t M, int64_t taps, int64_t C_in,
+                            int64_t C_out, const float *features,
+                            const int32_t *neighbours, const float *weights,
+                            const float *bias, float *out);
+void qr_gpu_pillar_conv_f16w(int64_t M, int64_t taps, int64_t C_in,
+                             int64_t C_out, int32_t bits, int64_t group_size,
+                             const float *features, const int32_t *neighbours,
+                             const void *packed, const float *bias,
+                             float *out);
+void qr_gpu_pillar_conv_s8(int64_t M, int64_t taps, int64_t C_in,
+                           int64_t C_out, int32_t bits, int64_t group_size,
+                           const int8_t *features, float a_scale,
+                           int32_t a_zero_point, const int32_t *neighbours,
+                           const void *packed, const float *bias, float *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -175,6 +175,11 @@ int qr_model_run_buffers(qr_model *model, int32_t num_buffers,
  * out of bounds. */
 void qr_report_kernel_error(const char *message);
 
+/* The kernel error reported since the last qr_model_run or call of this
+ * function, cleared, or NULL: for programs that call the kernels directly
+ * (tests, benchmarks). Valid until the next call on this thread. */
+const char *qr_take_kernel_error(void);
+
 /* The command-line driver shared by quant-run and compiled executables:
  *
  *   PROGRAM [--input [NAME=]X.npy]... [--output [NAME=]Y.npy]...

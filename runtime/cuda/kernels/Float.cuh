@@ -10,7 +10,9 @@
 namespace qr::gpu {
 
 /// Grid: (ceil(N / 64), ceil(M / 64), batch); 4×4 outputs a thread.
-__device__ void gemmF32(const GemmF32Args &p) {
+/// Gathered: A's rows are assembled from p.gather (a pillar convolution's
+/// neighbour map) as the tiles load, and the bias is added.
+template <bool Gathered> __device__ void gemmF32(const GemmF32Args &p) {
   __shared__ float As[kGemmK][kGemmTile + 4], Bs[kGemmK][kGemmTile + 4];
   const float *A = p.A + blockIdx.z * p.strideA;
   const float *B = p.B + blockIdx.z * p.strideB;
@@ -23,7 +25,18 @@ __device__ void gemmF32(const GemmF32Args &p) {
     for (int i = threadIdx.x; i < kGemmTile * kGemmK; i += kGemmThreads) {
       int r = i / kGemmK, k = i % kGemmK;
       int64_t m = m0 + r, n = n0 + r, kk = k0 + k;
-      As[k][r] = m < p.M && kk < p.K ? A[m * p.lda + kk] : 0.0f;
+      float a = 0.0f;
+      if (m < p.M && kk < p.K) {
+        if constexpr (Gathered) {
+          const int64_t channels = p.K / p.taps, tap = kk / channels;
+          const int32_t row = p.gather[m * p.taps + tap];
+          if (row >= 0)
+            a = A[row * p.lda + (kk - tap * channels)];
+        } else {
+          a = A[m * p.lda + kk];
+        }
+      }
+      As[k][r] = a;
       float b = 0.0f;
       if (n < p.N && kk < p.K)
         b = p.transposeB ? B[n * p.ldb + kk] : B[kk * p.ldb + n];
@@ -52,7 +65,8 @@ __device__ void gemmF32(const GemmF32Args &p) {
     for (int j = 0; j < 4; ++j) {
       int64_t m = m0 + tm + 16 * i, n = n0 + tn + 16 * j;
       if (m < p.M && n < p.N)
-        C[m * p.ldc + n] = acc[i][j];
+        C[m * p.ldc + n] = Gathered && p.bias ? acc[i][j] + p.bias[n]
+                                              : acc[i][j];
     }
 }
 

@@ -102,6 +102,12 @@ struct GemmF32Args {
   float *C;
   int64_t M, N, K, lda, ldb, ldc, strideA, strideB, strideC;
   int32_t transposeB;
+  /// Pillar convolution (gemmF32<true>): row m of A is the concatenation
+  /// over taps t of A[gather[m · taps + t]] (C_in = K / taps values each),
+  /// zeros where the index is −1; bias[n] is added to C (may be null).
+  const int32_t *gather;
+  int32_t taps;
+  const float *bias;
 };
 
 struct QuantizeArgs {
@@ -110,6 +116,74 @@ struct QuantizeArgs {
   float *scales;
   int64_t M, K, ldx, ldq;
   int32_t bits;
+};
+
+/// Pillar rulebook: threads of its kernels, ordinals one compaction CTA
+/// ranks (kRulebookThreads × kCompactPerThread, consecutive a thread).
+constexpr int kRulebookThreads = 256, kCompactPerThread = 4;
+constexpr int kCompactBlock = kRulebookThreads * kCompactPerThread;
+/// The radix select of top-k importance: one CTA.
+constexpr int kTopkThreads = 1024;
+/// Element-wise pillar kernels (norms, gather, bias).
+constexpr int kPillarThreads = 256;
+
+/// An open-addressing table of grid sites in device memory: 64-bit site
+/// keys (kEmptySite marks a free slot) and, under each, the smallest
+/// ordinal any thread inserted (kNoOrdinal until one did).
+constexpr unsigned long long kEmptySite = ~0ull;
+constexpr int32_t kNoOrdinal = 0x7f7f7f7f; // memset-able
+struct SiteTable {
+  unsigned long long *keys;
+  int32_t *ordinals;
+  uint64_t mask; // slots − 1, slots a power of two
+};
+
+/// What the rulebook kernels found, read back once by the launcher.
+struct RulebookStatus {
+  unsigned long long outOfGrid; // smallest offending pillar, or ~0
+  unsigned long long duplicate; // (pillar << 32) | earlier pillar, or ~0
+  long long candidates;         // sites on the input grid (before stride 2)
+  long long outputs;            // M
+};
+
+struct RulebookArgs {
+  const int32_t *coords; // [N][3] (batch, y, x)
+  int64_t N, height, width, outHeight, outWidth;
+  int32_t kernel, stride, taps;
+  const double *importance; // [N] (dilation)
+  double threshold;
+  int64_t topk; // pillars selected by rank, or 0 for the threshold
+  uint8_t *important;
+  SiteTable inputs, candidates, outputs;
+  int32_t *candidateCoords; // out_coords with stride 1
+  int32_t *outCoords;
+  int32_t *neighbours;
+  int64_t *counts; // the caller's {M, QR_PILLAR_*}
+  RulebookStatus *status;
+  int32_t *blockCounts; // compaction: per-CTA counts, then offsets
+  int64_t blocks;       // CTAs of the current compaction
+};
+
+struct PillarNormsArgs {
+  const void *features; // float or int8
+  double *norms;
+  int64_t N, C, ld;
+  double scale;
+  int32_t zeroPoint;
+};
+
+struct PillarGatherArgs {
+  const void *features; // [N][C_in] float or int8
+  const int32_t *neighbours;
+  void *gathered; // [M][taps · C_in]
+  int64_t M, taps, C;
+  int32_t fill; // the value of a missing neighbour (int8 zero point)
+};
+
+struct BiasArgs {
+  float *C;
+  const float *bias;
+  int64_t M, N;
 };
 
 } // namespace qr::gpu

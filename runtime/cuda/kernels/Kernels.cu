@@ -10,6 +10,7 @@
 #include "Float.cuh"
 #include "Hadamard.cuh"
 #include "Matmul.cuh"
+#include "PillarConv.cuh"
 
 using namespace qr::gpu;
 
@@ -77,10 +78,60 @@ extern "C" __global__ void __launch_bounds__(kHadamardKroneckerThreads)
 
 extern "C" __global__ void __launch_bounds__(kGemmThreads)
     qr_gpu_gemm_f32_kernel(const GemmF32Args args) {
-  gemmF32(args);
+  gemmF32<false>(args);
 }
 
 extern "C" __global__ void __launch_bounds__(kQuantizeThreads)
     qr_gpu_quantize_per_token_kernel(const QuantizeArgs args) {
   quantizePerToken(args);
+}
+
+#define QR_RULEBOOK_KERNEL(name, body)                                         \
+  extern "C" __global__ void __launch_bounds__(kRulebookThreads)               \
+      qr_gpu_pillar_##name(const RulebookArgs args) {                          \
+    body(args);                                                                \
+  }
+QR_RULEBOOK_KERNEL(insert_inputs, pillarInsertInputs)
+QR_RULEBOOK_KERNEL(find_duplicates, pillarFindDuplicates)
+QR_RULEBOOK_KERNEL(select_by_threshold, pillarSelectByThreshold)
+QR_RULEBOOK_KERNEL(insert_dilated, pillarInsertDilated)
+QR_RULEBOOK_KERNEL(insert_halved, pillarInsertHalved)
+QR_RULEBOOK_KERNEL(copy_sites, pillarCopySites)
+QR_RULEBOOK_KERNEL(neighbours, pillarNeighbours)
+QR_RULEBOOK_KERNEL(finish, pillarFinish)
+QR_RULEBOOK_KERNEL(candidates_count, compactCount<DilatedCandidates>)
+QR_RULEBOOK_KERNEL(candidates_scan, compactScan<DilatedCandidates>)
+QR_RULEBOOK_KERNEL(candidates_write, compactWrite<DilatedCandidates>)
+QR_RULEBOOK_KERNEL(halved_count, compactCount<HalvedOutputs>)
+QR_RULEBOOK_KERNEL(halved_scan, compactScan<HalvedOutputs>)
+QR_RULEBOOK_KERNEL(halved_write, compactWrite<HalvedOutputs>)
+
+extern "C" __global__ void __launch_bounds__(kTopkThreads)
+    qr_gpu_pillar_select_topk(const RulebookArgs args) {
+  pillarSelectTopk(args);
+}
+
+extern "C" __global__ void __launch_bounds__(kPillarThreads)
+    qr_gpu_pillar_norms_f32_kernel(const PillarNormsArgs args) {
+  pillarNorms(args, false);
+}
+extern "C" __global__ void __launch_bounds__(kPillarThreads)
+    qr_gpu_pillar_norms_s8_kernel(const PillarNormsArgs args) {
+  pillarNorms(args, true);
+}
+extern "C" __global__ void __launch_bounds__(kPillarThreads)
+    qr_gpu_pillar_gather_f32(const PillarGatherArgs args) {
+  pillarGather<float>(args);
+}
+extern "C" __global__ void __launch_bounds__(kPillarThreads)
+    qr_gpu_pillar_gather_s8(const PillarGatherArgs args) {
+  pillarGather<int8_t>(args);
+}
+extern "C" __global__ void __launch_bounds__(kGemmThreads)
+    qr_gpu_pillar_conv_f32_kernel(const GemmF32Args args) {
+  gemmF32<true>(args);
+}
+extern "C" __global__ void __launch_bounds__(kPillarThreads)
+    qr_gpu_add_bias_kernel(const BiasArgs args) {
+  addBias(args);
 }

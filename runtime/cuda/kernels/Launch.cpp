@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Launch.h"
 #include "KernelArgs.h"
 
 #include "../CudaDriver.h"
@@ -19,26 +20,17 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <mutex>
 #include <string>
 
 using namespace qr::gpu;
 
-namespace {
-
-/// Ways K is split at most for decode-sized M.
-constexpr int64_t kMaxStreamSplits = 16;
-
-/// Shared memory a CTA may take without raising its limit.
-constexpr int64_t kDefaultSharedBytes = 48 * 1024;
-
-bool fail(const std::string &message) {
+bool qr::gpu::fail(const std::string &message) {
   qr_report_kernel_error(message.c_str());
   return false;
 }
 
-bool launch(const char *name, unsigned gx, unsigned gy, unsigned gz,
-            unsigned threads, unsigned sharedBytes, void *args) {
+bool qr::gpu::launch(const char *name, unsigned gx, unsigned gy, unsigned gz,
+                     unsigned threads, unsigned sharedBytes, void *args) {
   CUfunction function = qr::cuda::kernel(name);
   if (!function)
     return false;
@@ -47,40 +39,35 @@ bool launch(const char *name, unsigned gx, unsigned gy, unsigned gz,
                           params, name);
 }
 
-/// Device scratch of the split-K reduction, grown on demand and kept: the
-/// partial sums and one arrival counter a column tile (zeroed once, re-armed
-/// by the kernel).
-struct SplitScratch {
-  std::mutex mutex;
-  void *partials = nullptr, *arrivals = nullptr;
-  size_t partialBytes = 0, arrivalBytes = 0;
+unsigned qr::gpu::blocksFor(long long items, int threads) {
+  return unsigned(std::max(1ll, (items + threads - 1) / threads));
+}
 
-  bool reserve(size_t wantPartials, size_t wantArrivals, MatmulArgs &args) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (wantPartials > partialBytes || wantArrivals > arrivalBytes) {
-      // Kernels in flight may still use the old buffers.
-      if (qr_cuda_synchronize() != 0)
-        return fail(qr_last_error());
-      if (wantPartials > partialBytes) {
-        qr_cuda_free(partials);
-        partials = qr_cuda_malloc(wantPartials);
-        partialBytes = partials ? wantPartials : 0;
-      }
-      if (wantArrivals > arrivalBytes) {
-        qr_cuda_free(arrivals);
-        arrivals = qr_cuda_malloc(wantArrivals);
-        arrivalBytes = arrivals ? wantArrivals : 0;
-        if (arrivals && qr_cuda_memset_d8(arrivals, 0, wantArrivals) != 0)
-          return fail(qr_last_error());
-      }
-      if (!partials || !arrivals)
-        return fail(std::string("GPU matmul scratch: ") + qr_last_error());
-    }
-    args.partials = static_cast<float *>(partials);
-    args.arrivals = static_cast<uint32_t *>(arrivals);
-    return true;
+void *DeviceScratch::reserve(size_t bytes, bool zeroed) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (bytes <= size)
+    return buffer;
+  if (qr_cuda_synchronize() != 0) {
+    fail(qr_last_error());
+    return nullptr;
   }
-};
+  qr_cuda_free(buffer);
+  buffer = qr_cuda_malloc(bytes);
+  size = buffer ? bytes : 0;
+  if (!buffer)
+    fail(std::string("GPU kernel scratch: ") + qr_last_error());
+  else if (zeroed && qr_cuda_memset_d8(buffer, 0, bytes) != 0)
+    fail(qr_last_error());
+  return buffer;
+}
+
+namespace {
+
+/// Ways K is split at most for decode-sized M.
+constexpr int64_t kMaxStreamSplits = 16;
+
+/// Shared memory a CTA may take without raising its limit.
+constexpr int64_t kDefaultSharedBytes = 48 * 1024;
 
 bool aligned16(const void *p) {
   return reinterpret_cast<uintptr_t>(p) % 16 == 0;
@@ -114,11 +101,17 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   args.blocksPerSplit = int32_t(perSplit);
   args.splits = int32_t(splits);
   const int64_t gridX = (warps + kStreamWarps - 1) / kStreamWarps;
-  static SplitScratch scratch;
-  if (splits > 1 &&
-      !scratch.reserve(size_t(splits * args.M * args.w.paddedN) * sizeof(float),
-                       size_t(gridX * chunks) * sizeof(uint32_t), args))
-    return false;
+  // The split-K reduction's partial sums and one arrival counter a column
+  // tile (zeroed once, re-armed by the kernel).
+  static DeviceScratch partials, arrivals;
+  if (splits > 1) {
+    args.partials = static_cast<float *>(partials.reserve(
+        size_t(splits * args.M * args.w.paddedN) * sizeof(float)));
+    args.arrivals = static_cast<uint32_t *>(
+        arrivals.reserve(size_t(gridX * chunks) * sizeof(uint32_t), true));
+    if (!args.partials || !args.arrivals)
+      return false;
+  }
   std::string name = std::string("qr_gpu_stream_") + activation + "_w" +
                      std::to_string(args.w.bits) + "_m" +
                      std::to_string(mTiles);

@@ -1,0 +1,43 @@
+//===- Launch.h - what the GPU kernel launchers share -----------*- C++ -*-===//
+//
+// Error reporting, launches by kernel name and grow-only device scratch for
+// the launchers of the GpuKernels.h C ABI (Launch.cpp, PillarLaunch.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_RUNTIME_CUDA_KERNELS_LAUNCH_H
+#define QUANT_RUNTIME_CUDA_KERNELS_LAUNCH_H
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+
+namespace qr::gpu {
+
+/// Reports `message` through qr_report_kernel_error; returns false.
+bool fail(const std::string &message);
+
+/// Launches kernel `name` of the embedded module with one parameter block.
+bool launch(const char *name, unsigned gx, unsigned gy, unsigned gz,
+            unsigned threads, unsigned sharedBytes, void *args);
+
+/// Blocks of `threads` covering `items` (at least one).
+unsigned blocksFor(long long items, int threads);
+
+/// Device memory a launcher keeps between calls, grown on demand.
+class DeviceScratch {
+public:
+  /// At least `bytes` (zero-filled when it grows and `zeroed`), or null
+  /// with the error reported. Growing waits for the kernels in flight,
+  /// which may still use the old buffer.
+  void *reserve(size_t bytes, bool zeroed = false);
+
+private:
+  std::mutex mutex;
+  void *buffer = nullptr;
+  size_t size = 0;
+};
+
+} // namespace qr::gpu
+
+#endif // QUANT_RUNTIME_CUDA_KERNELS_LAUNCH_H

@@ -1,0 +1,371 @@
+//===- PillarLaunch.cpp - the pillar convolution's GPU launchers ----------===//
+//
+// qr_gpu_pillar_* of GpuKernels.h: the rulebook's kernel sequence
+// (PillarConv.cuh) over site tables in scratch the runtime keeps, and the
+// convolution as one GEMM over gathered rows.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelArgs.h"
+#include "Launch.h"
+
+#include "../CudaDriver.h"
+
+#include "quant/Runtime/CudaRuntime.h"
+#include "quant/Runtime/GpuKernels.h"
+#include "quant/Runtime/Runtime.h"
+#include "quant/Runtime/UKernels.h" // QR_PILLAR_*
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+using namespace qr::gpu;
+
+namespace {
+
+/// Writes the caller's device counts {M, status}.
+void setCounts(int64_t *counts, int64_t rows, int64_t status) {
+  const int64_t values[2] = {rows, status};
+  if (counts)
+    qr_cuda_memcpy_htod(counts, values, sizeof values);
+}
+
+void failRulebook(int64_t *counts, int64_t status, const std::string &message) {
+  fail(message);
+  setCounts(counts, 0, status);
+}
+
+/// Bump allocation of the rulebook's scratch, 16-byte aligned pieces.
+class ScratchLayout {
+public:
+  size_t take(size_t bytes) {
+    size_t at = end;
+    end += (bytes + 15) / 16 * 16;
+    return at;
+  }
+  size_t size() const { return end; }
+
+private:
+  size_t end = 0;
+};
+
+uint64_t tableSlots(int64_t entries) {
+  uint64_t slots = 16;
+  while (slots < uint64_t(entries) * 2)
+    slots <<= 1;
+  return slots;
+}
+
+/// The three site tables' keys lie together behind the status (one 0xFF
+/// fill: empty slots, and "none found" in the status), as do their
+/// ordinals (one kNoOrdinal fill).
+struct RulebookScratch {
+  size_t status, keys, keyBytes, ordinals, ordinalBytes, important,
+      candidateCoords, blockCounts, total;
+};
+
+RulebookScratch layOut(int64_t N, int64_t taps, bool dilate, bool strided,
+                       uint64_t (&slots)[3], int64_t candidateBound,
+                       int64_t compactBlocks) {
+  slots[0] = tableSlots(N);
+  slots[1] = dilate ? tableSlots(N * taps) : 0;
+  slots[2] = strided ? tableSlots(candidateBound) : 0;
+  const uint64_t allSlots = slots[0] + slots[1] + slots[2];
+  ScratchLayout l;
+  RulebookScratch r{};
+  r.status = l.take(sizeof(RulebookStatus));
+  r.keys = l.take(allSlots * 8);
+  r.keyBytes = allSlots * 8;
+  r.ordinals = l.take(allSlots * 4);
+  r.ordinalBytes = allSlots * 4;
+  r.important = l.take(dilate ? size_t(N) : 0);
+  r.candidateCoords = l.take(strided ? size_t(candidateBound) * 12 : 0);
+  r.blockCounts = l.take(size_t(compactBlocks) * 4);
+  r.total = l.size();
+  return r;
+}
+
+/// qr_uk_pillar_topk_count's rule (UKernels.h), whose bitcode compiled
+/// models link but the runtime does not: round-half-up(ratio · N) in
+/// [1, N].
+int64_t topkCount(int64_t N, double ratio) {
+  return std::clamp<int64_t>(int64_t(std::floor(ratio * double(N) + 0.5)), 1,
+                             N);
+}
+
+bool runRulebook(const char *stage, unsigned blocks, RulebookArgs &args,
+                 int threads = kRulebookThreads) {
+  std::string name = std::string("qr_gpu_pillar_") + stage;
+  return launch(name.c_str(), blocks, 1, 1, unsigned(threads), 0, &args);
+}
+
+/// Selected ordinals in order: count a CTA, offsets, write.
+bool compact(const char *selection, int64_t ordinals, RulebookArgs &args) {
+  args.blocks = (ordinals + kCompactBlock - 1) / kCompactBlock;
+  const unsigned blocks = unsigned(std::max<int64_t>(args.blocks, 1));
+  std::string name(selection);
+  return runRulebook((name + "_count").c_str(), blocks, args) &&
+         runRulebook((name + "_scan").c_str(), 1, args) &&
+         runRulebook((name + "_write").c_str(), blocks, args);
+}
+
+/// The message the CPU rulebook gives for what the kernels found.
+void reportInvalidInput(const RulebookStatus &status, const int32_t *coords,
+                        int64_t height, int64_t width) {
+  const bool outside = status.outOfGrid != ~0ull;
+  const int64_t pillar =
+      outside ? int64_t(status.outOfGrid) : int64_t(status.duplicate >> 32);
+  int32_t c[3] = {0, 0, 0};
+  qr_cuda_memcpy_dtoh(c, coords + 3 * pillar, sizeof c);
+  char message[192];
+  if (outside)
+    std::snprintf(message, sizeof message,
+                  "pillar_conv: pillar %lld at (batch %d, y %d, x %d) is "
+                  "outside the %lldx%lld grid",
+                  (long long)pillar, c[0], c[1], c[2], (long long)height,
+                  (long long)width);
+  else
+    std::snprintf(message, sizeof message,
+                  "pillar_conv: pillars %d and %lld share coordinates (batch "
+                  "%d, y %d, x %d)",
+                  int(status.duplicate & 0xffffffffu), (long long)pillar, c[0],
+                  c[1], c[2]);
+  fail(message);
+}
+
+} // namespace
+
+extern "C" void qr_gpu_pillar_rulebook(int64_t N, const int32_t *coords,
+                                       int64_t height, int64_t width,
+                                       int64_t kernel, int64_t stride,
+                                       int32_t dilate, const double *importance,
+                                       double threshold, double topk_ratio,
+                                       int64_t capacity, int32_t *out_coords,
+                                       int32_t *neighbours, int64_t *counts) {
+  if (!qr::cuda::ensureInitialized())
+    return (void)fail(qr_last_error());
+  const int64_t taps = kernel * kernel;
+  if (N < 0 || height < 1 || width < 1 || kernel < 1 || kernel % 2 == 0 ||
+      (stride != 1 && stride != 2) || (dilate && N > 0 && !importance) ||
+      capacity < (dilate ? N * taps : N) || !counts ||
+      (N > 0 && (!coords || !out_coords || !neighbours)))
+    return failRulebook(counts, QR_PILLAR_INVALID_ARGUMENTS,
+                        "pillar_conv: invalid rulebook arguments");
+  if (N * (1 + taps) >= kNoOrdinal)
+    return failRulebook(counts, QR_PILLAR_INVALID_ARGUMENTS,
+                        "pillar_conv: too many pillars for the GPU rulebook (" +
+                            std::to_string(N) + ")");
+  if (N == 0)
+    return setCounts(counts, 0, QR_PILLAR_OK);
+
+  const bool strided = stride == 2;
+  const int64_t candidateBound = dilate ? N * taps : N;
+  const int64_t compactBlocks =
+      (std::max(dilate ? N * (1 + taps) : 0, strided ? candidateBound : 0) +
+       kCompactBlock - 1) /
+      kCompactBlock;
+  uint64_t slots[3];
+  const RulebookScratch layout =
+      layOut(N, taps, dilate, strided, slots, candidateBound, compactBlocks);
+  static DeviceScratch scratch;
+  auto *base = static_cast<uint8_t *>(scratch.reserve(layout.total));
+  if (!base)
+    return setCounts(counts, 0, QR_PILLAR_OUT_OF_MEMORY);
+  // One fill sets the status (the kernels set its two counts before any
+  // reads them) and the keys behind it.
+  if (qr_cuda_memset_d8(base + layout.status, 0xFF,
+                        layout.keys - layout.status + layout.keyBytes) != 0 ||
+      qr_cuda_memset_d8(base + layout.ordinals, 0x7F, layout.ordinalBytes) != 0)
+    return (void)fail(qr_last_error());
+
+  RulebookArgs args{};
+  args.coords = coords;
+  args.N = N;
+  args.height = height;
+  args.width = width;
+  args.outHeight = (height + 1) / 2;
+  args.outWidth = (width + 1) / 2;
+  args.kernel = int32_t(kernel);
+  args.stride = int32_t(stride);
+  args.taps = int32_t(taps);
+  args.importance = importance;
+  args.threshold = threshold;
+  args.topk = topk_ratio > 0.0 ? topkCount(N, topk_ratio) : 0;
+  args.important = base + layout.important;
+  auto keys = reinterpret_cast<unsigned long long *>(base + layout.keys);
+  auto ordinals = reinterpret_cast<int32_t *>(base + layout.ordinals);
+  SiteTable *tables[3] = {&args.inputs, &args.candidates, &args.outputs};
+  for (int t = 0; t < 3; ++t) {
+    if (slots[t])
+      *tables[t] = SiteTable{keys, ordinals, slots[t] - 1};
+    keys += slots[t];
+    ordinals += slots[t];
+  }
+  args.outCoords = out_coords;
+  args.candidateCoords =
+      strided ? reinterpret_cast<int32_t *>(base + layout.candidateCoords)
+              : out_coords;
+  args.neighbours = neighbours;
+  args.counts = counts;
+  args.status = reinterpret_cast<RulebookStatus *>(base + layout.status);
+  args.blockCounts = reinterpret_cast<int32_t *>(base + layout.blockCounts);
+
+  const unsigned pillarBlocks = blocksFor(N, kRulebookThreads);
+  bool ok = runRulebook("insert_inputs", pillarBlocks, args) &&
+            runRulebook("find_duplicates", pillarBlocks, args);
+  if (ok && dilate)
+    ok = (args.topk ? runRulebook("select_topk", 1, args, kTopkThreads)
+                    : runRulebook("select_by_threshold", pillarBlocks, args)) &&
+         runRulebook("insert_dilated", blocksFor(N * taps, kRulebookThreads),
+                     args) &&
+         compact("candidates", N * (1 + taps), args);
+  else if (ok)
+    ok = runRulebook("copy_sites", blocksFor(3 * N, kRulebookThreads), args);
+  if (ok && strided)
+    ok = runRulebook("insert_halved",
+                     blocksFor(candidateBound, kRulebookThreads), args) &&
+         compact("halved", candidateBound, args);
+  ok = ok &&
+       runRulebook("neighbours",
+                   blocksFor(candidateBound * taps, kRulebookThreads), args) &&
+       runRulebook("finish", 1, args, 32);
+  if (!ok)
+    return setCounts(counts, 0, QR_PILLAR_INVALID_ARGUMENTS);
+
+  RulebookStatus status;
+  if (qr_cuda_memcpy_dtoh(&status, args.status, sizeof status) != 0)
+    return (void)fail(qr_last_error());
+  if (status.outOfGrid != ~0ull || status.duplicate != ~0ull)
+    reportInvalidInput(status, coords, height, width);
+}
+
+namespace {
+
+void launchNorms(const char *kernel, int64_t N, int64_t C, const void *features,
+                 int64_t ld, double scale, int32_t zeroPoint, double *norms) {
+  if (!qr::cuda::ensureInitialized())
+    return (void)fail(qr_last_error());
+  if (N < 0 || C < 0 || ld < C || (N > 0 && (!features || !norms)))
+    return (void)fail("pillar_conv: invalid importance arguments");
+  if (N == 0)
+    return;
+  PillarNormsArgs args{features, norms, N, C, ld, scale, zeroPoint};
+  launch(kernel, blocksFor(N, kPillarThreads), 1, 1, kPillarThreads, 0, &args);
+}
+
+/// M, taps, channels and pointers every pillar conv checks; false (with
+/// the error reported) when the call cannot run, or when M == 0.
+bool checkConv(const char *what, int64_t M, int64_t taps, int64_t cin,
+               int64_t cout, const void *features, const int32_t *neighbours,
+               const void *weights, float *out) {
+  if (!qr::cuda::ensureInitialized())
+    return fail(qr_last_error());
+  if (M < 0 || taps < 1 || cin < 1 || cout < 1 ||
+      (M > 0 && (!features || !neighbours || !weights || !out)))
+    return fail(std::string(what) + ": invalid operands");
+  return M > 0;
+}
+
+/// gathered [M][taps · C_in] in the launcher's scratch, or null.
+void *gatherRows(const char *kernel, size_t elementBytes, int64_t M,
+                 int64_t taps, int64_t cin, const void *features,
+                 const int32_t *neighbours, int32_t fill) {
+  static DeviceScratch scratch;
+  void *gathered = scratch.reserve(size_t(M * taps * cin) * elementBytes);
+  if (!gathered)
+    return nullptr;
+  PillarGatherArgs args{features, neighbours, gathered, M, taps, cin, fill};
+  if (!launch(kernel, blocksFor(M * taps * cin, kPillarThreads), 1, 1,
+              kPillarThreads, 0, &args))
+    return nullptr;
+  return gathered;
+}
+
+void addBias(float *out, const float *bias, int64_t M, int64_t N) {
+  if (!bias)
+    return;
+  BiasArgs args{out, bias, M, N};
+  launch("qr_gpu_add_bias_kernel", blocksFor(M * N, kPillarThreads), 1, 1,
+         kPillarThreads, 0, &args);
+}
+
+} // namespace
+
+extern "C" void qr_gpu_pillar_norms_f32(int64_t N, int64_t C,
+                                        const float *features, int64_t ld,
+                                        double *norms) {
+  launchNorms("qr_gpu_pillar_norms_f32_kernel", N, C, features, ld, 1.0, 0,
+              norms);
+}
+
+extern "C" void qr_gpu_pillar_norms_s8(int64_t N, int64_t C,
+                                       const int8_t *features, int64_t ld,
+                                       double scale, int32_t zero_point,
+                                       double *norms) {
+  launchNorms("qr_gpu_pillar_norms_s8_kernel", N, C, features, ld, scale,
+              zero_point, norms);
+}
+
+extern "C" void qr_gpu_pillar_conv_f32(int64_t M, int64_t taps, int64_t C_in,
+                                       int64_t C_out, const float *features,
+                                       const int32_t *neighbours,
+                                       const float *weights, const float *bias,
+                                       float *out) {
+  if (!checkConv("qr_gpu_pillar_conv_f32", M, taps, C_in, C_out, features,
+                 neighbours, weights, out))
+    return;
+  const int64_t rowTiles = (M + kGemmTile - 1) / kGemmTile;
+  if (rowTiles > 65535)
+    return (void)fail("qr_gpu_pillar_conv_f32: too many output sites for "
+                      "one launch");
+  GemmF32Args args{features, weights,    out,           M,   C_out, taps * C_in,
+                   C_in,     C_out,      C_out,         0,   0,     0,
+                   0,        neighbours, int32_t(taps), bias};
+  launch("qr_gpu_pillar_conv_f32_kernel",
+         unsigned((C_out + kGemmTile - 1) / kGemmTile), unsigned(rowTiles), 1,
+         kGemmThreads, 0, &args);
+}
+
+extern "C" void
+qr_gpu_pillar_conv_f16w(int64_t M, int64_t taps, int64_t C_in, int64_t C_out,
+                        int32_t bits, int64_t group_size, const float *features,
+                        const int32_t *neighbours, const void *packed,
+                        const float *bias, float *out) {
+  if (!checkConv("qr_gpu_pillar_conv_f16w", M, taps, C_in, C_out, features,
+                 neighbours, packed, out))
+    return;
+  const void *gathered = gatherRows("qr_gpu_pillar_gather_f32", sizeof(float),
+                                    M, taps, C_in, features, neighbours, 0);
+  if (!gathered)
+    return;
+  const int64_t K = taps * C_in;
+  qr_gpu_matmul_f16w(M, C_out, K, bits, group_size,
+                     static_cast<const float *>(gathered), K, packed, out,
+                     C_out);
+  addBias(out, bias, M, C_out);
+}
+
+extern "C" void
+qr_gpu_pillar_conv_s8(int64_t M, int64_t taps, int64_t C_in, int64_t C_out,
+                      int32_t bits, int64_t group_size, const int8_t *features,
+                      float a_scale, int32_t a_zero_point,
+                      const int32_t *neighbours, const void *packed,
+                      const float *bias, float *out) {
+  if (!checkConv("qr_gpu_pillar_conv_s8", M, taps, C_in, C_out, features,
+                 neighbours, packed, out))
+    return;
+  const void *gathered =
+      gatherRows("qr_gpu_pillar_gather_s8", sizeof(int8_t), M, taps, C_in,
+                 features, neighbours, a_zero_point);
+  if (!gathered)
+    return;
+  const int64_t K = taps * C_in;
+  qr_gpu_matmul_s8(M, C_out, K, bits, group_size,
+                   static_cast<const int8_t *>(gathered), K, nullptr, a_scale,
+                   a_zero_point, packed, out, C_out);
+  addBias(out, bias, M, C_out);
+}
