@@ -126,15 +126,19 @@ constexpr int kCompactBlock = kRulebookThreads * kCompactPerThread;
 constexpr int kTopkThreads = 1024;
 /// Element-wise pillar kernels (norms, gather, bias).
 constexpr int kPillarThreads = 256;
+/// The f32 pillar conv for C_in % 16 == 0 and C_out % 4 == 0: 64 × 64
+/// output tiles, 16 k a step (one tap's channels), 8 × 4 outputs a thread.
+constexpr int kPillarTile = 64, kPillarTileK = 16, kPillarConvThreads = 128;
 
 /// An open-addressing table of grid sites in device memory: 64-bit site
 /// keys (kEmptySite marks a free slot) and, under each, the smallest
-/// ordinal any thread inserted (kNoOrdinal until one did).
+/// ordinal any thread inserted. Both start as all one bits, so one fill
+/// clears a table; ordinals stay below kMaxOrdinals.
 constexpr unsigned long long kEmptySite = ~0ull;
-constexpr int32_t kNoOrdinal = 0x7f7f7f7f; // memset-able
+constexpr int64_t kMaxOrdinals = int64_t(1) << 31;
 struct SiteTable {
   unsigned long long *keys;
-  int32_t *ordinals;
+  unsigned int *ordinals;
   uint64_t mask; // slots − 1, slots a power of two
 };
 

@@ -98,6 +98,7 @@ QR_RULEBOOK_KERNEL(insert_dilated, pillarInsertDilated)
 QR_RULEBOOK_KERNEL(insert_halved, pillarInsertHalved)
 QR_RULEBOOK_KERNEL(copy_sites, pillarCopySites)
 QR_RULEBOOK_KERNEL(neighbours, pillarNeighbours)
+QR_RULEBOOK_KERNEL(submanifold, pillarSubmanifold)
 QR_RULEBOOK_KERNEL(finish, pillarFinish)
 QR_RULEBOOK_KERNEL(candidates_count, compactCount<DilatedCandidates>)
 QR_RULEBOOK_KERNEL(candidates_scan, compactScan<DilatedCandidates>)
@@ -130,6 +131,10 @@ extern "C" __global__ void __launch_bounds__(kPillarThreads)
 extern "C" __global__ void __launch_bounds__(kGemmThreads)
     qr_gpu_pillar_conv_f32_kernel(const GemmF32Args args) {
   gemmF32<true>(args);
+}
+extern "C" __global__ void __launch_bounds__(kPillarConvThreads)
+    qr_gpu_pillar_conv_f32_tiled(const GemmF32Args args) {
+  pillarConvF32Tiled(args);
 }
 extern "C" __global__ void __launch_bounds__(kPillarThreads)
     qr_gpu_add_bias_kernel(const BiasArgs args) {

@@ -18,9 +18,8 @@ namespace qr::gpu {
 // Site tables
 //===----------------------------------------------------------------------===//
 
-__device__ __forceinline__ unsigned long long siteKey(int64_t batch, int64_t y,
-                                                      int64_t x, int64_t height,
-                                                      int64_t width) {
+__device__ __forceinline__ unsigned long long
+siteKey(int64_t batch, int64_t y, int64_t x, int64_t height, int64_t width) {
   return (unsigned long long)((batch * height + y) * width + x);
 }
 
@@ -36,7 +35,7 @@ __device__ void siteInsert(const SiteTable &t, unsigned long long key,
   for (uint64_t s = siteSlot(t, key);; s = (s + 1) & t.mask) {
     unsigned long long seen = atomicCAS(&t.keys[s], kEmptySite, key);
     if (seen == kEmptySite || seen == key) {
-      atomicMin(&t.ordinals[s], ordinal);
+      atomicMin(&t.ordinals[s], unsigned(ordinal));
       return;
     }
   }
@@ -47,7 +46,7 @@ __device__ int32_t siteFind(const SiteTable &t, unsigned long long key) {
   for (uint64_t s = siteSlot(t, key);; s = (s + 1) & t.mask) {
     unsigned long long seen = t.keys[s];
     if (seen == key)
-      return t.ordinals[s];
+      return int32_t(t.ordinals[s]);
     if (seen == kEmptySite)
       return -1;
   }
@@ -90,9 +89,8 @@ __device__ void pillarInsertInputs(const RulebookArgs &p) {
 
 /// A pillar that lost its slot to an earlier one is a duplicate; the
 /// smallest such pair is the CPU's message.
-__device__ void pillarFindDuplicates(const RulebookArgs &p) {
-  const int64_t i = globalThread();
-  if (i >= p.N || !validPillar(p, i))
+__device__ void checkDuplicate(const RulebookArgs &p, int64_t i) {
+  if (!validPillar(p, i))
     return;
   const int32_t *c = p.coords + 3 * i;
   const int32_t first =
@@ -100,6 +98,12 @@ __device__ void pillarFindDuplicates(const RulebookArgs &p) {
   if (first != i)
     atomicMin(&p.status->duplicate,
               (unsigned long long)i << 32 | (unsigned long long)first);
+}
+
+__device__ void pillarFindDuplicates(const RulebookArgs &p) {
+  const int64_t i = globalThread();
+  if (i < p.N)
+    checkDuplicate(p, i);
 }
 
 //===----------------------------------------------------------------------===//
@@ -112,12 +116,11 @@ __device__ void pillarNorms(const PillarNormsArgs &p, bool int8) {
     return;
   double sum = 0.0;
   for (int64_t c = 0; c < p.C; ++c) {
-    double v = int8 ? double(static_cast<const int8_t *>(
-                                 p.features)[i * p.ld + c] -
-                             p.zeroPoint) *
-                          p.scale
-                    : double(static_cast<const float *>(p.features)[i * p.ld +
-                                                                    c]);
+    double v =
+        int8 ? double(static_cast<const int8_t *>(p.features)[i * p.ld + c] -
+                      p.zeroPoint) *
+                   p.scale
+             : double(static_cast<const float *>(p.features)[i * p.ld + c]);
     sum = __dadd_rn(sum, __dmul_rn(v, v)); // not fused, as the evaluator
   }
   p.norms[i] = sqrt(sum);
@@ -247,9 +250,8 @@ struct DilatedCandidates {
     int32_t s[3];
     if (!site(p, o, s))
       return false;
-    return o < p.N ||
-           siteFind(p.candidates, siteKey(s[0], s[1], s[2], p.height,
-                                          p.width)) == o;
+    return o < p.N || siteFind(p.candidates, siteKey(s[0], s[1], s[2], p.height,
+                                                     p.width)) == o;
   }
   __device__ static void write(const RulebookArgs &p, int64_t o, int64_t at) {
     int32_t s[3];
@@ -345,9 +347,9 @@ template <class Selection> __device__ void compactWrite(const RulebookArgs &p) {
   bool kept[kCompactPerThread];
   const int64_t first = globalThread() * kCompactPerThread;
   int64_t total;
-  int64_t at = p.blockCounts[blockIdx.x] +
-               blockExclusiveSum(keptOrdinals<Selection>(p, first, kept),
-                                 total);
+  int64_t at =
+      p.blockCounts[blockIdx.x] +
+      blockExclusiveSum(keptOrdinals<Selection>(p, first, kept), total);
 #pragma unroll
   for (int e = 0; e < kCompactPerThread; ++e)
     if (kept[e])
@@ -367,19 +369,38 @@ __device__ void pillarCopySites(const RulebookArgs &p) {
     p.status->outputs = p.status->candidates = p.N;
 }
 
-/// neighbours[m][t] for m < M; the grid covers the capacity.
-__device__ void pillarNeighbours(const RulebookArgs &p) {
-  const int64_t id = globalThread(), m = id / p.taps, t = id % p.taps;
-  if (m >= p.status->outputs)
-    return;
-  const int32_t *site = p.outCoords + 3 * m;
+/// The input row under tap t of output site `site`, or −1.
+__device__ int32_t neighbour(const RulebookArgs &p, const int32_t *site,
+                             int64_t t) {
   const int64_t radius = p.kernel / 2;
   const int64_t y = int64_t(p.stride) * site[1] + t / p.kernel - radius;
   const int64_t x = int64_t(p.stride) * site[2] + t % p.kernel - radius;
-  p.neighbours[id] =
-      inGrid(y, x, p.height, p.width)
-          ? siteFind(p.inputs, siteKey(site[0], y, x, p.height, p.width))
-          : -1;
+  return inGrid(y, x, p.height, p.width)
+             ? siteFind(p.inputs, siteKey(site[0], y, x, p.height, p.width))
+             : -1;
+}
+
+/// neighbours[m][t] for m < M; the grid covers the capacity.
+__device__ void pillarNeighbours(const RulebookArgs &p) {
+  const int64_t id = globalThread(), m = id / p.taps;
+  if (m < p.status->outputs)
+    p.neighbours[id] = neighbour(p, p.outCoords + 3 * m, id % p.taps);
+}
+
+/// Stride 1 without dilation, the common case, after the inputs are in
+/// their table: the output sites are the pillars, so one thread a (pillar,
+/// tap) checks, copies and maps in a single pass.
+__device__ void pillarSubmanifold(const RulebookArgs &p) {
+  const int64_t id = globalThread(), i = id / p.taps, t = id % p.taps;
+  if (i >= p.N)
+    return;
+  if (t == 0)
+    checkDuplicate(p, i);
+  for (int64_t c = t; c < 3; c += p.taps)
+    p.outCoords[3 * i + c] = p.coords[3 * i + c];
+  p.neighbours[id] = neighbour(p, p.coords + 3 * i, t);
+  if (id == 0)
+    p.status->outputs = p.status->candidates = p.N;
 }
 
 /// The caller's counts: {M, QR_PILLAR_OK} or {0, the failure}.
@@ -406,6 +427,95 @@ template <class T> __device__ void pillarGather(const PillarGatherArgs &p) {
   static_cast<T *>(p.gathered)[id] =
       row >= 0 ? static_cast<const T *>(p.features)[row * p.C + (k - t * p.C)]
                : T(p.fill);
+}
+
+/// out = bias + gathered rows × W in f32 FFMA, for C_in % 16 == 0,
+/// C_out % 4 == 0 and 16-byte aligned operands. A 16-wide k step lies in
+/// one tap, so a row's neighbour is looked up once a step and its channels
+/// load as float4; the next step's tiles load into registers while this
+/// one's are multiplied (two shared buffers, one barrier a step).
+/// Grid: (ceil(C_out / 64), ceil(M / 64)).
+__device__ void pillarConvF32Tiled(const GemmF32Args &p) {
+  __shared__ __align__(16) float As[2][kPillarTileK][kPillarTile];
+  __shared__ __align__(16) float Bs[2][kPillarTileK][kPillarTile];
+  const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
+  const int64_t m0 = int64_t(blockIdx.y) * kPillarTile;
+  const int64_t n0 = int64_t(blockIdx.x) * kPillarTile;
+  const int64_t channels = p.K / p.taps;
+
+  // Loads: A as 2 float4 a thread (row r, channels q..q+3), B as 2.
+  float4 a[2], b[2];
+  auto load = [&](int64_t k0) {
+    const int64_t tap = k0 / channels, c0 = k0 - tap * channels;
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      const int e = tid + j * kPillarConvThreads, r = e / 4, q = (e % 4) * 4;
+      const int64_t m = m0 + r;
+      const int32_t row = m < p.M ? p.gather[m * p.taps + tap] : -1;
+      a[j] = row >= 0
+                 ? *reinterpret_cast<const float4 *>(p.A + row * p.lda + c0 + q)
+                 : make_float4(0, 0, 0, 0);
+      const int k = e / 16, n = (e % 16) * 4;
+      b[j] = n0 + n < p.N ? *reinterpret_cast<const float4 *>(
+                                p.B + (k0 + k) * p.ldb + n0 + n)
+                          : make_float4(0, 0, 0, 0);
+    }
+  };
+  auto store = [&](int buffer) {
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      const int e = tid + j * kPillarConvThreads, r = e / 4, q = (e % 4) * 4;
+      As[buffer][q + 0][r] = a[j].x;
+      As[buffer][q + 1][r] = a[j].y;
+      As[buffer][q + 2][r] = a[j].z;
+      As[buffer][q + 3][r] = a[j].w;
+      *reinterpret_cast<float4 *>(&Bs[buffer][e / 16][(e % 16) * 4]) = b[j];
+    }
+  };
+
+  float acc[8][4] = {};
+  load(0);
+  store(0);
+  __syncthreads();
+  const int64_t steps = p.K / kPillarTileK;
+  for (int64_t s = 0; s < steps; ++s) {
+    const int buffer = int(s & 1);
+    if (s + 1 < steps)
+      load((s + 1) * kPillarTileK);
+#pragma unroll
+    for (int k = 0; k < kPillarTileK; ++k) {
+      const float4 a0 =
+          *reinterpret_cast<const float4 *>(&As[buffer][k][ty * 8]);
+      const float4 a1 =
+          *reinterpret_cast<const float4 *>(&As[buffer][k][ty * 8 + 4]);
+      const float4 bv =
+          *reinterpret_cast<const float4 *>(&Bs[buffer][k][tx * 4]);
+      const float av[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      const float bw[4] = {bv.x, bv.y, bv.z, bv.w};
+#pragma unroll
+      for (int i = 0; i < 8; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+          acc[i][j] = fmaf(av[i], bw[j], acc[i][j]);
+    }
+    if (s + 1 < steps)
+      store(buffer ^ 1);
+    __syncthreads();
+  }
+
+  const int64_t n = n0 + tx * 4;
+  if (n >= p.N)
+    return;
+  const float4 bias = p.bias ? *reinterpret_cast<const float4 *>(p.bias + n)
+                             : make_float4(0, 0, 0, 0);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int64_t m = m0 + ty * 8 + i;
+    if (m < p.M)
+      *reinterpret_cast<float4 *>(p.C + m * p.ldc + n) =
+          make_float4(acc[i][0] + bias.x, acc[i][1] + bias.y,
+                      acc[i][2] + bias.z, acc[i][3] + bias.w);
+  }
 }
 
 __device__ void addBias(const BiasArgs &p) {

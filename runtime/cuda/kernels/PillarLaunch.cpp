@@ -60,12 +60,11 @@ uint64_t tableSlots(int64_t entries) {
   return slots;
 }
 
-/// The three site tables' keys lie together behind the status (one 0xFF
-/// fill: empty slots, and "none found" in the status), as do their
-/// ordinals (one kNoOrdinal fill).
+/// The status, the three site tables' keys and their ordinals lie together:
+/// one 0xFF fill empties the tables and sets "none found" in the status.
 struct RulebookScratch {
-  size_t status, keys, keyBytes, ordinals, ordinalBytes, important,
-      candidateCoords, blockCounts, total;
+  size_t status, keys, ordinals, cleared, important, candidateCoords,
+      blockCounts, total;
 };
 
 RulebookScratch layOut(int64_t N, int64_t taps, bool dilate, bool strided,
@@ -79,9 +78,8 @@ RulebookScratch layOut(int64_t N, int64_t taps, bool dilate, bool strided,
   RulebookScratch r{};
   r.status = l.take(sizeof(RulebookStatus));
   r.keys = l.take(allSlots * 8);
-  r.keyBytes = allSlots * 8;
   r.ordinals = l.take(allSlots * 4);
-  r.ordinalBytes = allSlots * 4;
+  r.cleared = l.size();
   r.important = l.take(dilate ? size_t(N) : 0);
   r.candidateCoords = l.take(strided ? size_t(candidateBound) * 12 : 0);
   r.blockCounts = l.take(size_t(compactBlocks) * 4);
@@ -97,20 +95,23 @@ int64_t topkCount(int64_t N, double ratio) {
                              N);
 }
 
-bool runRulebook(const char *stage, unsigned blocks, RulebookArgs &args,
-                 int threads = kRulebookThreads) {
-  std::string name = std::string("qr_gpu_pillar_") + stage;
-  return launch(name.c_str(), blocks, 1, 1, unsigned(threads), 0, &args);
+/// Launches rulebook kernel `name` (a literal: the runtime caches kernels
+/// by the name's address).
+bool runRulebook(const char *name, int64_t threads, RulebookArgs &args,
+                 int threadsPerBlock = kRulebookThreads) {
+  return launch(name, blocksFor(threads, threadsPerBlock), 1, 1,
+                unsigned(threadsPerBlock), 0, &args);
 }
 
-/// Selected ordinals in order: count a CTA, offsets, write.
-bool compact(const char *selection, int64_t ordinals, RulebookArgs &args) {
+/// Selected ordinals in order: kept ordinals a CTA, their offsets, then
+/// each to its rank.
+bool compact(const char *const (&stages)[3], int64_t ordinals,
+             RulebookArgs &args) {
   args.blocks = (ordinals + kCompactBlock - 1) / kCompactBlock;
-  const unsigned blocks = unsigned(std::max<int64_t>(args.blocks, 1));
-  std::string name(selection);
-  return runRulebook((name + "_count").c_str(), blocks, args) &&
-         runRulebook((name + "_scan").c_str(), 1, args) &&
-         runRulebook((name + "_write").c_str(), blocks, args);
+  const int64_t threads = args.blocks * kRulebookThreads;
+  return runRulebook(stages[0], threads, args) &&
+         runRulebook(stages[1], kRulebookThreads, args) &&
+         runRulebook(stages[2], threads, args);
 }
 
 /// The message the CPU rulebook gives for what the kernels found.
@@ -155,7 +156,7 @@ extern "C" void qr_gpu_pillar_rulebook(int64_t N, const int32_t *coords,
       (N > 0 && (!coords || !out_coords || !neighbours)))
     return failRulebook(counts, QR_PILLAR_INVALID_ARGUMENTS,
                         "pillar_conv: invalid rulebook arguments");
-  if (N * (1 + taps) >= kNoOrdinal)
+  if (N * (1 + taps) >= kMaxOrdinals)
     return failRulebook(counts, QR_PILLAR_INVALID_ARGUMENTS,
                         "pillar_conv: too many pillars for the GPU rulebook (" +
                             std::to_string(N) + ")");
@@ -175,11 +176,8 @@ extern "C" void qr_gpu_pillar_rulebook(int64_t N, const int32_t *coords,
   auto *base = static_cast<uint8_t *>(scratch.reserve(layout.total));
   if (!base)
     return setCounts(counts, 0, QR_PILLAR_OUT_OF_MEMORY);
-  // One fill sets the status (the kernels set its two counts before any
-  // reads them) and the keys behind it.
-  if (qr_cuda_memset_d8(base + layout.status, 0xFF,
-                        layout.keys - layout.status + layout.keyBytes) != 0 ||
-      qr_cuda_memset_d8(base + layout.ordinals, 0x7F, layout.ordinalBytes) != 0)
+  // The kernels set the status' two counts before any reads them.
+  if (qr_cuda_memset_d8(base + layout.status, 0xFF, layout.cleared) != 0)
     return (void)fail(qr_last_error());
 
   RulebookArgs args{};
@@ -197,7 +195,7 @@ extern "C" void qr_gpu_pillar_rulebook(int64_t N, const int32_t *coords,
   args.topk = topk_ratio > 0.0 ? topkCount(N, topk_ratio) : 0;
   args.important = base + layout.important;
   auto keys = reinterpret_cast<unsigned long long *>(base + layout.keys);
-  auto ordinals = reinterpret_cast<int32_t *>(base + layout.ordinals);
+  auto ordinals = reinterpret_cast<unsigned *>(base + layout.ordinals);
   SiteTable *tables[3] = {&args.inputs, &args.candidates, &args.outputs};
   for (int t = 0; t < 3; ++t) {
     if (slots[t])
@@ -214,26 +212,32 @@ extern "C" void qr_gpu_pillar_rulebook(int64_t N, const int32_t *coords,
   args.status = reinterpret_cast<RulebookStatus *>(base + layout.status);
   args.blockCounts = reinterpret_cast<int32_t *>(base + layout.blockCounts);
 
-  const unsigned pillarBlocks = blocksFor(N, kRulebookThreads);
-  bool ok = runRulebook("insert_inputs", pillarBlocks, args) &&
-            runRulebook("find_duplicates", pillarBlocks, args);
-  if (ok && dilate)
-    ok = (args.topk ? runRulebook("select_topk", 1, args, kTopkThreads)
-                    : runRulebook("select_by_threshold", pillarBlocks, args)) &&
-         runRulebook("insert_dilated", blocksFor(N * taps, kRulebookThreads),
-                     args) &&
-         compact("candidates", N * (1 + taps), args);
-  else if (ok)
-    ok = runRulebook("copy_sites", blocksFor(3 * N, kRulebookThreads), args);
-  if (ok && strided)
-    ok = runRulebook("insert_halved",
-                     blocksFor(candidateBound, kRulebookThreads), args) &&
-         compact("halved", candidateBound, args);
-  ok = ok &&
-       runRulebook("neighbours",
-                   blocksFor(candidateBound * taps, kRulebookThreads), args) &&
-       runRulebook("finish", 1, args, 32);
-  if (!ok)
+  bool ok = runRulebook("qr_gpu_pillar_insert_inputs", N, args);
+  if (ok && !dilate && !strided) {
+    ok = runRulebook("qr_gpu_pillar_submanifold", N * taps, args);
+  } else if (ok) {
+    ok = runRulebook("qr_gpu_pillar_find_duplicates", N, args);
+    if (ok && dilate)
+      ok = (args.topk
+                ? runRulebook("qr_gpu_pillar_select_topk", kTopkThreads, args,
+                              kTopkThreads)
+                : runRulebook("qr_gpu_pillar_select_by_threshold", N, args)) &&
+           runRulebook("qr_gpu_pillar_insert_dilated", N * taps, args) &&
+           compact({"qr_gpu_pillar_candidates_count",
+                    "qr_gpu_pillar_candidates_scan",
+                    "qr_gpu_pillar_candidates_write"},
+                   N * (1 + taps), args);
+    else if (ok)
+      ok = runRulebook("qr_gpu_pillar_copy_sites", 3 * N, args);
+    if (ok && strided)
+      ok = runRulebook("qr_gpu_pillar_insert_halved", candidateBound, args) &&
+           compact({"qr_gpu_pillar_halved_count", "qr_gpu_pillar_halved_scan",
+                    "qr_gpu_pillar_halved_write"},
+                   candidateBound, args);
+    ok = ok &&
+         runRulebook("qr_gpu_pillar_neighbours", candidateBound * taps, args);
+  }
+  if (!(ok && runRulebook("qr_gpu_pillar_finish", 1, args, 32)))
     return setCounts(counts, 0, QR_PILLAR_INVALID_ARGUMENTS);
 
   RulebookStatus status;
@@ -318,16 +322,27 @@ extern "C" void qr_gpu_pillar_conv_f32(int64_t M, int64_t taps, int64_t C_in,
   if (!checkConv("qr_gpu_pillar_conv_f32", M, taps, C_in, C_out, features,
                  neighbours, weights, out))
     return;
-  const int64_t rowTiles = (M + kGemmTile - 1) / kGemmTile;
-  if (rowTiles > 65535)
-    return (void)fail("qr_gpu_pillar_conv_f32: too many output sites for "
-                      "one launch");
   GemmF32Args args{features, weights,    out,           M,   C_out, taps * C_in,
                    C_in,     C_out,      C_out,         0,   0,     0,
                    0,        neighbours, int32_t(taps), bias};
-  launch("qr_gpu_pillar_conv_f32_kernel",
-         unsigned((C_out + kGemmTile - 1) / kGemmTile), unsigned(rowTiles), 1,
-         kGemmThreads, 0, &args);
+  const auto aligned = [](const void *p) {
+    return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+  };
+  const bool tiled = C_in % kPillarTileK == 0 && C_out % 4 == 0 &&
+                     aligned(features) && aligned(weights) && aligned(out) &&
+                     aligned(bias);
+  const int64_t tile = tiled ? kPillarTile : kGemmTile;
+  const int64_t rowTiles = (M + tile - 1) / tile;
+  if (rowTiles > 65535)
+    return (void)fail("qr_gpu_pillar_conv_f32: too many output sites for "
+                      "one launch");
+  const unsigned columnTiles = unsigned((C_out + tile - 1) / tile);
+  if (tiled)
+    launch("qr_gpu_pillar_conv_f32_tiled", columnTiles, unsigned(rowTiles), 1,
+           kPillarConvThreads, 0, &args);
+  else
+    launch("qr_gpu_pillar_conv_f32_kernel", columnTiles, unsigned(rowTiles), 1,
+           kGemmThreads, 0, &args);
 }
 
 extern "C" void
