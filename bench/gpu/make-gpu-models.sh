@@ -17,7 +17,7 @@
 #
 # Models whose lowering the GPU rejects by design (2/3-bit weights,
 # asymmetric weights under integer activations, groups of 32, integer
-# conv2d whose channels are not a multiple of 64, qnn.pillar_conv) are
+# conv2d whose channels are not a multiple of 64) are
 # checked here, at build time: quant-opt
 # --qnn-lower-to-gpu must fail with exit status 1 and the expected
 # diagnostic (no crash); run-models.sh lists them as "rejected as expected"
@@ -290,6 +290,56 @@ rejected() {
   fi
 }
 
+# pillar NAME BOUND DESCRIPTION MAKE_PILLAR_ARGS...: a qnn.pillar_conv
+# chain from test/e2e/Inputs/make_pillar_model.py (fresh pillars and
+# weights). Its results have dynamic rows, so the model returns them padded
+# to their static bounds, each followed by its int64 row count
+# (--qnn-bound-dynamic-results); the quant-eval references are padded the
+# same way (zeros; the shapes from the same model compiled for the CPU and
+# run here), so quant-run --compare checks the rows, the row counts and the
+# output coordinates too (a coordinate or count off by one is an error far
+# above every bound).
+pillar() {
+  local name=$1 bound=$2 description=$3; shift 3
+  local prefix=$work/$name ins=() f i
+  echo "$name $*: $("$py" "$inputs/make_pillar_model.py" "$prefix.mlir" --inputs "$prefix" "$@")" >> "$out/seeds.txt"
+  "$bin/quant-opt" "$prefix.mlir" $lower | "$bin/quant-translate" --to-shared-lib -o "$out/$name.so"
+  i=0
+  for f in features coords importance; do
+    [[ -f $prefix.$f.npy ]] || continue
+    cp "$prefix.$f.npy" "$out/$name.in$i.npy"
+    ins+=(--input "$out/$name.in$i.npy"); i=$((i + 1))
+  done
+  "$bin/quant-opt" "$prefix.mlir" --qnn-lower-to-cpu | "$bin/quant-translate" --to-shared-lib -o "$prefix.cpu.so"
+  "$bin/quant-run" "$prefix.cpu.so" "${ins[@]}" --output "$prefix.cpu0.npy" --output "$prefix.cpu1.npy" \
+    --output "$prefix.cpu2.npy" --output "$prefix.cpu3.npy" >/dev/null
+  "$bin/quant-eval" "$prefix.mlir" "${ins[@]}" --output "$prefix.eval0.npy" --output "$prefix.eval1.npy" >/dev/null
+  "$py" - "$prefix" "$out/$name" <<'PAD'
+import sys
+import numpy as np
+work, out = sys.argv[1:]
+for result, (values, count) in enumerate([(0, 1), (2, 3)]):
+    padded = np.load("%s.cpu%d.npy" % (work, values))
+    reference = np.load("%s.eval%d.npy" % (work, result))
+    rows = reference.shape[0]
+    assert int(np.load("%s.cpu%d.npy" % (work, count))) == rows, "CPU and quant-eval row counts differ"
+    full = np.zeros(padded.shape, np.float64 if padded.dtype.kind == "f" else padded.dtype)
+    full[:rows] = reference
+    np.save("%s.ref%d.npy" % (out, values), full)
+    np.save("%s.ref%d.npy" % (out, count), np.array(rows, np.int64))
+PAD
+  printf '%s\t%s\trun\t%s\n' "$name" "$bound" "$description" >> "$out/list.txt"
+}
+
+# fails NAME PATTERN DESCRIPTION MODEL.mlir INPUTS...: the model compiles
+# but quant-run must fail with PATTERN (bad data found by a kernel).
+fails() {
+  local name=$1 pattern=$2 description=$3 model=$4 i=0 f; shift 4
+  "$bin/quant-opt" "$model" $lower | "$bin/quant-translate" --to-shared-lib -o "$out/$name.so"
+  for f in "$@"; do cp "$f" "$out/$name.in$i.npy"; i=$((i + 1)); done
+  printf '%s\t%s\tfails\t%s\n' "$name" "$pattern" "$description" >> "$out/list.txt"
+}
+
 # --- qnn.matmul, weight-only (W4A16 / W8A16; f16 activations, see above).
 # M <= 64 runs the streaming kernel (K split across warps), M > 64 the
 # tiled one; per-channel (group 0) and groups of 128 (and 64) at both.
@@ -369,6 +419,41 @@ own linalg_bmm_bt     1e-5 "linalg.batch_matmul 8x16x64 * (8x24x64)^T (indexing_
 own quantize_tok8     0    "qnn.quantize per_token 24x512 -> i8 codes + f32 scales" quantize --rows 24 --n 512 --bits 8
 own quantize_tok4     0    "qnn.quantize per_token 5x96 -> i4 codes + f32 scales" quantize --rows 5 --n 96 --bits 4
 
+# --- qnn.pillar_conv: the GPU rulebook (submanifold, strided, dilation by
+# norm threshold, top-k and a given importance; borders, batches) and the
+# three conv kernels (f32 tiled and generic, W8A8/W4A8, W4A16), single
+# layers and backbones whose later layers take run-time row counts.
+pillar pillar_f32_c64        1e-5 "pillar conv f32 64->64 3x3 submanifold, 3 batches, bias" \
+  --layers submanifold:1 --channels 64,64 --batches 3 --bias --pillars 400
+pillar pillar_f32_stride2    1e-5 "pillar conv f32 16->24 stride 2, 2 batches, bias" \
+  --layers submanifold:2 --channels 16,24 --batches 2 --bias
+pillar pillar_f32_k5_odd     1e-5 "pillar conv f32 8->12 5x5 (generic f32 kernel)" \
+  --layers submanifold:1 --channels 8,12 --kernel 5 --pillars 300
+pillar pillar_dilate_thr     1e-5 "pillar conv selective dilation, norm threshold" \
+  --layers selective_dilation:1 --channels 16,16 --threshold 1.1
+pillar pillar_dilate_topk    1e-5 "pillar conv selective dilation top-k 0.2, stride 2, 2 batches" \
+  --layers selective_dilation:2 --channels 16,16 --topk 0.2 --batches 2
+pillar pillar_importance     1e-5 "pillar conv selective dilation by a given importance" \
+  --layers selective_dilation:1 --channels 8,16 --importance --threshold 1.5
+pillar pillar_backbone_f32   1e-5 "pillar backbone f32: submanifold, strided, dilating" \
+  --layers submanifold:1,submanifold:2,selective_dilation:1 --channels 16,32,32,16 --bias --batches 2
+pillar pillar_w8a8           1e-5 "pillar conv W8A8 64->32, bias" \
+  --layers submanifold:1 --channels 64,32 --wbits 8 --act int8 --bias
+pillar pillar_w4a8_topk      1e-5 "pillar conv W4A8 64->16 dilation top-k 0.3, stride 2" \
+  --layers selective_dilation:2 --channels 64,16 --wbits 4 --act int8 --topk 0.3
+pillar pillar_w8a8_backbone  1e-5 "pillar backbone W8A8, int8 features quantized in the model" \
+  --layers submanifold:1,submanifold:2,selective_dilation:1 --channels 64,64,32,16 --wbits 8 --act int8 \
+  --pillars 300 --batches 2 --topk 0.2
+pillar pillar_w4a16_g64      1e-3 "pillar conv W4A16 128->24, groups of 64" \
+  --layers submanifold:1 --channels 128,24 --wbits 4 --group 64
+pillar pillar_single         1e-5 "pillar backbone on a single pillar" \
+  --layers submanifold:2,submanifold:1 --channels 8,8,8 --pillars 1
+pillar pillar_kitti_8k       1e-5 "pillar conv f32 64->64 on a 496x432 grid, 8000 pillars" \
+  --layers submanifold:1 --channels 64,64 --grid 496x432 --pillars 8000 --bias
+"$py" "$inputs/make_pillar_model.py" "$work/dup.mlir" --inputs "$work/dup" --duplicate --pillars 20 >/dev/null
+fails pillar_duplicate "share coordinates" "pillar conv with duplicate coordinates" \
+  "$work/dup.mlir" "$work/dup.features.npy" "$work/dup.coords.npy"
+
 # --- The LLaMA decoder block (hidden 512, 8 heads, FFN 1536, 16 tokens):
 # float against generate_block.py's numpy float64 implementation, the
 # quantized recipes against quant-eval on the quantized IR.
@@ -410,8 +495,9 @@ rejected reject_group32 "groups of a multiple of 64 along K, not groups of 32" "
 "$py" "$inputs/make_model.py" "$work/rc.mlir" conv --layout nhwc --wbits 8 --act static --pad 1 >/dev/null
 rejected reject_conv_c16 "groups of a multiple of 64 along K, not groups of 16" \
   "integer conv with C=16 (K per tap not a multiple of 64)" "$work/rc.mlir"
-"$py" "$inputs/make_pillar_model.py" "$work/rp.mlir" --inputs "$work/rp" >/dev/null
-rejected reject_pillar_conv "has no GPU lowering" "qnn.pillar_conv" "$work/rp.mlir"
+"$py" "$inputs/make_pillar_model.py" "$work/rp.mlir" --inputs "$work/rp" --channels 64,16 --wbits 4 --group 32 >/dev/null
+rejected reject_pillar_group32 "groups of a multiple of 64 along K, not groups of 32" \
+  "pillar conv W4A16 with groups of 32" "$work/rp.mlir"
 
 # --- The runner.
 cat > "$out/run-models.sh" <<'SH'
@@ -454,6 +540,17 @@ row model "rel err" bound ok "median ms" description
 while IFS=$'\t' read -r name bound kind description; do
   checked=$((checked + 1))
   case $kind in
+    fails)
+      args=()
+      for f in "$models/$name".in*.npy; do args+=(--input "$f"); done
+      text=$("${limit[@]}" "$bundle/quant-run" "$models/$name.so" --device "$device" "${args[@]}" 2>&1)
+      if [[ $? == 1 ]] && grep -q "$bound" <<<"$text"; then
+        row "$name" - - ok - "fails as expected: $description: $(grep -m1 error <<<"$text")"
+      else
+        row "$name" - - FAIL - "$description: expected a failure with '$bound', got: $(tail -1 <<<"$text")"
+        failures=$((failures + 1))
+      fi
+      continue ;;
     rejected-ok) row "$name" - - ok - "rejected as expected: $description"; continue ;;
     rejected-FAIL) row "$name" - - FAIL - "not rejected as expected: $description"
                    failures=$((failures + 1)); continue ;;

@@ -12,6 +12,7 @@
 
 #include "../RuntimeInternal.h"
 
+#include <cstring>
 #include <string>
 
 using quant::runtime::setLastError;
@@ -201,6 +202,41 @@ void *qr_cuda_stream(void) {
   return stream();
 }
 
+void qr_cuda_read(void *host, const void *device, size_t bytes) {
+  if (!host || !device) {
+    qr_report_kernel_error("qr_cuda_read: null pointer");
+    return;
+  }
+  std::memset(host, 0, bytes);
+  if (!ensureInitialized()) {
+    std::string message = std::string("qr_cuda_read: ") + qr_last_error();
+    qr_report_kernel_error(message.c_str());
+    return;
+  }
+  if (checkInModel(driver().memcpyDtoHAsync(
+                       host, reinterpret_cast<CUdeviceptr>(device), bytes,
+                       stream()),
+                   "cuMemcpyDtoHAsync(qr_cuda_read)"))
+    checkInModel(driver().streamSynchronize(stream()),
+                 "cuStreamSynchronize(qr_cuda_read)");
+}
+
+void qr_cuda_write(void *device, const void *host, size_t bytes) {
+  if (!host || !device) {
+    qr_report_kernel_error("qr_cuda_write: null pointer");
+    return;
+  }
+  if (!ensureInitialized()) {
+    std::string message = std::string("qr_cuda_write: ") + qr_last_error();
+    qr_report_kernel_error(message.c_str());
+    return;
+  }
+  // From pageable memory the driver stages the bytes before returning.
+  checkInModel(driver().memcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(device),
+                                        host, bytes, stream()),
+               "cuMemcpyHtoDAsync(qr_cuda_write)");
+}
+
 void *qr_cuda_constant(const void *host, size_t bytes) {
   if (!host) {
     qr_report_kernel_error("qr_cuda_constant: null host pointer");
@@ -323,6 +359,14 @@ template <typename T> T noCuda(T result) {
 
 extern "C" {
 int qr_cuda_init(void) { return noCuda(-1); }
+void qr_cuda_read(void *host, const void *, size_t bytes) {
+  if (host)
+    std::memset(host, 0, bytes);
+  qr_report_kernel_error((std::string("qr_cuda_read: ") + kNoCuda).c_str());
+}
+void qr_cuda_write(void *, const void *, size_t) {
+  qr_report_kernel_error((std::string("qr_cuda_write: ") + kNoCuda).c_str());
+}
 const char *qr_cuda_device_name(void) { return nullptr; }
 void *qr_cuda_malloc(size_t) { return noCuda<void *>(nullptr); }
 void qr_cuda_free(void *) { setLastError(kNoCuda); }

@@ -280,6 +280,22 @@ TEST(CudaNoDevice, ConstantFailsTheModelRun) {
   EXPECT_TRUE(namesTheCause(lastError())) << lastError();
 }
 
+TEST(CudaNoDevice, ScalarReadsAndWritesFailTheModelRun) {
+  SKIP_WITH_CUDA();
+  static int64_t value = 42;
+  int status = runInModel([](void **) -> int32_t {
+    int64_t slot = 7, device = 0;
+    qr_cuda_read(&slot, &device, sizeof slot);
+    value = slot; // zeroed: a failed read never leaves stale bytes
+    qr_cuda_write(&device, &slot, sizeof slot);
+    return 0;
+  });
+  EXPECT_EQ(status, -1);
+  EXPECT_EQ(value, 0);
+  EXPECT_EQ(lastError().rfind("linked-in model failed: qr_cuda_read: ", 0), 0u)
+      << lastError();
+}
+
 TEST(CudaNoDevice, MgpuCallsFailTheModelRun) {
   SKIP_WITH_CUDA();
   // What a compiled GPU model does, in order; each call must fail softly
@@ -380,6 +396,22 @@ TEST(CudaDevice, MemcpyRoundTrip) {
   void *empty = qr_cuda_malloc(0);
   EXPECT_NE(empty, nullptr) << qr_last_error();
   qr_cuda_free(empty);
+}
+
+TEST(CudaDevice, ScalarReadAndWrite) {
+  SKIP_WITHOUT_CUDA();
+  void *device = qr_cuda_malloc(16);
+  ASSERT_NE(device, nullptr) << qr_last_error();
+  const int64_t values[2] = {-3, 123456789012345};
+  for (int i = 0; i < 2; ++i)
+    qr_cuda_write(static_cast<int64_t *>(device) + i, &values[i], 8);
+  int64_t back = 0;
+  qr_cuda_read(&back, static_cast<int64_t *>(device) + 1, 8);
+  EXPECT_EQ(back, values[1]);
+  qr_cuda_read(&back, device, 8);
+  EXPECT_EQ(back, values[0]);
+  EXPECT_EQ(qr_take_kernel_error(), nullptr);
+  qr_cuda_free(device);
 }
 
 TEST(CudaDevice, Memset) {

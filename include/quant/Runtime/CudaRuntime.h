@@ -61,6 +61,16 @@ void *qr_cuda_stream(void);
 void *qr_cuda_constant(const void *host, size_t bytes);
 void qr_cuda_release_constants(const void *begin, const void *end);
 
+/* Copies `bytes` of device memory to the host after the work queued on the
+ * stream and waits for it: how a compiled GPU model reads a scalar its host
+ * code needs (a pillar conv's row count). Failures go to
+ * qr_report_kernel_error (the host bytes are then zero). */
+void qr_cuda_read(void *host, const void *device, size_t bytes);
+/* Copies `bytes` from the host to device memory in stream order (the host
+ * bytes may be reused on return): how a compiled GPU model stores a scalar
+ * its host code computed (a row count into a model output). */
+void qr_cuda_write(void *device, const void *host, size_t bytes);
+
 /* Timing with device events on the stream: the milliseconds taken by the
  * work enqueued between qr_cuda_timer_start and qr_cuda_timer_stop
  * (which synchronizes); negative with qr_last_error on failure. */

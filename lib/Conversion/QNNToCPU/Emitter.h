@@ -68,7 +68,21 @@ public:
     indexing.push_back(b.getMultiDimIdentityMap(rank));
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
-    Value init = empty(resultType.getShape(), resultType.getElementType());
+    // Dynamic sizes (a pillar conv's rows) from an identity-indexed input.
+    SmallVector<Value> dynamicSizes;
+    for (int64_t d = 0; d < static_cast<int64_t>(rank); ++d) {
+      if (!resultType.isDynamicDim(d))
+        continue;
+      for (auto [input, map] : llvm::zip(inputs, indexing))
+        if (map.isIdentity() &&
+            cast<ShapedType>(input.getType()).getRank() == rank) {
+          dynamicSizes.push_back(tensor::DimOp::create(b, loc, input, d));
+          break;
+        }
+    }
+    Value init =
+        tensor::EmptyOp::create(b, loc, resultType.getShape(),
+                                resultType.getElementType(), dynamicSizes);
     auto op = linalg::GenericOp::create(
         b, loc, resultType, inputs, init, indexing, iterators,
         [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {

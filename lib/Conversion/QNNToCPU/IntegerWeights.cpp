@@ -141,3 +141,13 @@ LogicalResult qnn::checkIntegerWeights(Operation *op, Value weight,
            << bits;
   return success();
 }
+
+LogicalResult qnn::checkGpuGroups(Operation *op, int64_t depth,
+                                  int64_t groups) {
+  int64_t groupSize = groups > 0 ? depth / groups : 0;
+  if (groups == 1 || (groupSize % 64 == 0 && groupSize > 0))
+    return success();
+  return op->emitOpError("the GPU kernels take per-channel weight scales or "
+                         "groups of a multiple of 64 along K, not groups of ")
+         << groupSize;
+}

@@ -62,6 +62,10 @@ LogicalResult checkIntegerWeights(Operation *op, Value weight, Value scales,
                                   Value zeroPoints,
                                   KernelTarget target = KernelTarget::cpu);
 
+/// The GPU weight layout (GpuKernels.h) packs 64 k at a time: a group is all
+/// of K or a multiple of 64. `groups` groups of `depth / groups` along K.
+LogicalResult checkGpuGroups(Operation *op, int64_t depth, int64_t groups);
+
 } // namespace qnn
 } // namespace mlir
 

@@ -1,6 +1,9 @@
 //===- LowerPillarConv.cpp - qnn.pillar_conv to micro-kernels -------------===//
 //
-// A pillar conv becomes two kernel calls of include/quant/Runtime/UKernels.h:
+// A pillar conv becomes two kernel calls of include/quant/Runtime/UKernels.h
+// (or, for the GPU, of GpuKernels.h, whose qr_gpu_pillar_* take the same
+// arguments except for packed weights: one blob of the [taps · C_in, C_out]
+// matrix instead of one a tap):
 // qr_uk_pillar_rulebook writes the output sites and the neighbour map into
 // buffers of a capacity known before the call (N, or N·k·k with selective
 // dilation) and returns the row count M; the conv kernel then fills a
@@ -101,7 +104,15 @@ public:
 };
 
 struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
-  using OpConversionPattern::OpConversionPattern;
+  LowerPillarConv(const TypeConverter &converter, MLIRContext *context,
+                  KernelTarget target)
+      : OpConversionPattern(converter, context), target(target) {}
+
+  /// The C symbol of pillar kernel `name` on the target.
+  std::string symbol(StringRef name) const {
+    return (target == KernelTarget::gpu ? "qr_gpu_pillar_" : "qr_uk_pillar_") +
+           name.str();
+  }
 
   LogicalResult
   matchAndRewrite(PillarConvOp op, OpAdaptor adaptor,
@@ -128,12 +139,12 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
           rewriter.getF64Type(), ValueRange{count});
       importance =
           int8Features
-              ? e.ukernel("qr_uk_pillar_norms_s8",
+              ? e.ukernel(symbol("norms_s8"),
                           {e.toI64(count), e.i64(cin), features, e.i64(cin),
                            e.f64(int8Features.getScale()),
                            e.i32(int8Features.getZeroPoint())},
                           norms, {6})[0]
-              : e.ukernel("qr_uk_pillar_norms_f32",
+              : e.ukernel(symbol("norms_f32"),
                           {e.toI64(count), e.i64(cin), features, e.i64(cin)},
                           norms, {4})[0];
     }
@@ -144,7 +155,7 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
       ratio = value->convertToDouble();
     ArrayRef<int64_t> grid = op.getGrid();
     ValueRange book = e.ukernel(
-        "qr_uk_pillar_rulebook",
+        symbol("rulebook"),
         {e.toI64(count), adaptor.getCoords(), e.i64(grid[0]), e.i64(grid[1]),
          e.i64(kernel), e.i64(op.getStride()), e.i32(dilate), importance,
          e.f64(threshold), e.f64(ratio), e.toI64(capacity)},
@@ -184,7 +195,27 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
                               weightType.clone(rewriter.getF32Type()), *values);
       SmallVector<Value> inputs(shape);
       inputs.append({features, neighbours, weights, bias});
-      result = e.ukernel("qr_uk_pillar_conv_f32", inputs, out, {8})[0];
+      result = e.ukernel(symbol("conv_f32"), inputs, out, {8})[0];
+    } else if (target == KernelTarget::gpu) {
+      FailureOr<IntegerWeights> weights = readAllTaps(op);
+      if (failed(weights))
+        return failure();
+      FailureOr<Value> blob =
+          packWeights(rewriter, e.location(), op, *weights, target);
+      if (failed(blob))
+        return failure();
+      SmallVector<Value> inputs(shape);
+      inputs.append(
+          {e.i32(weights->bits), e.i64(weights->rows / weights->groups)});
+      if (int8Features) {
+        inputs.append({features, e.f32(int8Features.getScale()),
+                       e.i32(int8Features.getZeroPoint()), neighbours, *blob,
+                       bias});
+        result = e.ukernel(symbol("conv_s8"), inputs, out, {12})[0];
+      } else {
+        inputs.append({features, neighbours, *blob, bias});
+        result = e.ukernel(symbol("conv_f16w"), inputs, out, {10})[0];
+      }
     } else {
       FailureOr<std::pair<Value, int64_t>> packed = packTaps(op, rewriter);
       if (failed(packed))
@@ -195,10 +226,10 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
         inputs.append({features, e.f32(int8Features.getScale()),
                        e.i32(int8Features.getZeroPoint()), neighbours, blobs,
                        e.i64(stride), bias});
-        result = e.ukernel("qr_uk_pillar_conv_s8", inputs, out, {11})[0];
+        result = e.ukernel(symbol("conv_s8"), inputs, out, {11})[0];
       } else {
         inputs.append({features, neighbours, blobs, e.i64(stride), bias});
-        result = e.ukernel("qr_uk_pillar_conv_packed_f32", inputs, out, {9})[0];
+        result = e.ukernel(symbol("conv_packed_f32"), inputs, out, {9})[0];
       }
     }
 
@@ -216,6 +247,31 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
     }
     rewriter.replaceOp(op, replacements);
     return success();
+  }
+
+  /// The weights as one [taps · C_in, C_out] matrix: scale groups along
+  /// C_in repeat in every tap (per-channel scales stay one group).
+  static FailureOr<IntegerWeights> readAllTaps(PillarConvOp op) {
+    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+    int64_t taps = weightType.getDimSize(0) * weightType.getDimSize(1);
+    int64_t cin = weightType.getDimSize(2), cout = weightType.getDimSize(3);
+    FailureOr<IntegerWeights> weights = readIntegerWeights(
+        op, op.getWeight(), op.getScales(), op.getZeroPoints(), taps * cin,
+        cout, [&](int64_t k, int64_t n) { return k * cout + n; });
+    if (failed(weights) || weights->groups == 1)
+      return weights;
+    std::vector<float> scales;
+    std::vector<int32_t> zeroPoints;
+    for (int64_t t = 0; t < taps; ++t) {
+      scales.insert(scales.end(), weights->scales.begin(),
+                    weights->scales.end());
+      zeroPoints.insert(zeroPoints.end(), weights->zeroPoints.begin(),
+                        weights->zeroPoints.end());
+    }
+    weights->scales = std::move(scales);
+    weights->zeroPoints = std::move(zeroPoints);
+    weights->groups *= taps;
+    return weights;
   }
 
   /// Every tap's [C_in, C_out] weights packed, in one i8 constant of
@@ -246,34 +302,58 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
         b, op.getLoc(), type, DenseElementsAttr::getFromRawBuffer(type, blobs));
     return std::make_pair(constant, stride);
   }
+
+  KernelTarget target;
 };
 
 } // namespace
 
-LogicalResult qnn::checkPillarConvLowerable(PillarConvOp op) {
+LogicalResult qnn::checkPillarConvLowerable(PillarConvOp op,
+                                            KernelTarget target) {
+  StringRef name = target == KernelTarget::gpu ? "GPU" : "CPU";
   Type featureType = getElementTypeOrSelf(op.getFeatures().getType());
   bool int8Features = static_cast<bool>(getSignedInt8Features(op));
   if (!featureType.isF32() && !int8Features)
-    return op.emitOpError("the CPU lowering takes f32 features or per-tensor "
-                          "signed 8-bit !quant.uniform features, not ")
+    return op.emitOpError("the ")
+           << name
+           << " lowering takes f32 features or per-tensor signed 8-bit "
+              "!quant.uniform features, not "
            << featureType;
   Type resultType = getElementTypeOrSelf(op.getOutputFeatures().getType());
   if (!resultType.isF32())
-    return op.emitOpError("the CPU lowering produces f32 output features, "
-                          "not ")
+    return op.emitOpError("the ")
+           << name << " lowering produces f32 output features, not "
            << resultType;
   if (Value bias = op.getBias();
       bias && !getElementTypeOrSelf(bias.getType()).isF32())
-    return op.emitOpError("the CPU lowering takes an f32 bias");
-  if (hasIntegerWeights(op))
-    return checkIntegerWeights(op, op.getWeight(), op.getScales(),
-                               op.getZeroPoints());
-  if (!getConstantFloatValues(op.getWeight()))
-    return op.emitOpError("the CPU lowering needs constant weights");
+    return op.emitOpError("the ") << name << " lowering takes an f32 bias";
+  if (!hasIntegerWeights(op)) {
+    if (!getConstantFloatValues(op.getWeight()))
+      return op.emitOpError("the ")
+             << name << " lowering needs constant weights";
+    return success();
+  }
+  if (failed(checkIntegerWeights(op, op.getWeight(), op.getScales(),
+                                 op.getZeroPoints(), target)))
+    return failure();
+  if (target != KernelTarget::gpu)
+    return success();
+  auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+  int64_t cin = weightType.getDimSize(2), cout = weightType.getDimSize(3);
+  int64_t groups =
+      cast<ShapedType>(op.getScales().getType()).getNumElements() / cout;
+  if (failed(checkGpuGroups(op, cin, groups)))
+    return failure();
+  if (int8Features && op.getZeroPoints())
+    return op.emitOpError("the GPU integer kernel (qr_gpu_pillar_conv_s8) "
+                          "takes symmetric weights only; quantize the "
+                          "weights with symmetric=true or keep float "
+                          "features");
   return success();
 }
 
 void qnn::populateLowerPillarConvPatterns(const TypeConverter &converter,
-                                          RewritePatternSet &patterns) {
-  patterns.add<LowerPillarConv>(converter, patterns.getContext());
+                                          RewritePatternSet &patterns,
+                                          KernelTarget target) {
+  patterns.add<LowerPillarConv>(converter, patterns.getContext(), target);
 }

@@ -7,6 +7,8 @@
 #ifndef QUANT_LIB_CONVERSION_QNNTOCPU_LOWERPILLARCONV_H
 #define QUANT_LIB_CONVERSION_QNNTOCPU_LOWERPILLARCONV_H
 
+#include "quant/Conversion/Passes.h"
+
 #include "mlir/Support/LLVM.h"
 
 namespace mlir {
@@ -16,14 +18,16 @@ class TypeConverter;
 namespace qnn {
 class PillarConvOp;
 
-/// Reports, before any rewriting, why `op` cannot be lowered to the CPU
-/// kernels (operand types, non-constant weights), or succeeds.
-LogicalResult checkPillarConvLowerable(PillarConvOp op);
+/// Reports, before any rewriting, why `op` cannot be lowered to `target`'s
+/// kernels (operand types, non-constant weights, weight layouts), or
+/// succeeds.
+LogicalResult checkPillarConvLowerable(PillarConvOp op, KernelTarget target);
 
 /// qnn.pillar_conv → the rulebook kernel, then the conv kernel on a result
 /// whose row count the rulebook returns at run time.
 void populateLowerPillarConvPatterns(const TypeConverter &converter,
-                                     RewritePatternSet &patterns);
+                                     RewritePatternSet &patterns,
+                                     KernelTarget target);
 
 } // namespace qnn
 } // namespace mlir

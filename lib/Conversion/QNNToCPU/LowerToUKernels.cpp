@@ -1030,17 +1030,6 @@ template <typename OpTy> struct LowerFloatMatmul : KernelPattern<OpTy> {
 // What the kernels support
 //===----------------------------------------------------------------------===//
 
-/// The GPU weight layout (GpuKernels.h) packs 64 k at a time: a group is all
-/// of K or a multiple of 64. `groups` groups of `depth / groups` along K.
-LogicalResult checkGpuGroups(Operation *op, int64_t depth, int64_t groups) {
-  int64_t groupSize = groups > 0 ? depth / groups : 0;
-  if (groups == 1 || (groupSize % 64 == 0 && groupSize > 0))
-    return success();
-  return op->emitOpError("the GPU kernels take per-channel weight scales or "
-                         "groups of a multiple of 64 along K, not groups of ")
-         << groupSize;
-}
-
 /// Reports, before any rewriting, every op the lowering to `target`'s
 /// kernels cannot handle, so that each gets one diagnostic naming the reason.
 LogicalResult checkLowerable(Operation *root, KernelTarget target) {
@@ -1109,10 +1098,7 @@ LogicalResult checkLowerable(Operation *root, KernelTarget target) {
                                 "weights with symmetric=true or keep float "
                                 "activations");
     } else if (auto pillar = dyn_cast<PillarConvOp>(op)) {
-      if (gpu)
-        return pillar.emitOpError("has no GPU lowering: the rulebook and "
-                                  "sparse convolution kernels are CPU-only");
-      if (failed(checkPillarConvLowerable(pillar)))
+      if (failed(checkPillarConvLowerable(pillar, target)))
         return failure();
     } else if (auto quantize = dyn_cast<QuantizeOp>(op)) {
       Type scaleType =
@@ -1172,8 +1158,7 @@ struct QNNLowerToUKernelsPass
                  LowerConv2D, LowerFloatMatmul<linalg::MatmulOp>,
                  LowerFloatMatmul<linalg::BatchMatmulOp>>(converter, ctx,
                                                           target);
-    // checkLowerable rejected pillar convolutions for the GPU.
-    populateLowerPillarConvPatterns(converter, patterns);
+    populateLowerPillarConvPatterns(converter, patterns, target);
     // Quantized function arguments and results cross the model boundary
     // as their storage.
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,

@@ -12,6 +12,7 @@
 #include "quant/Dialect/QNN/IR/QNN.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -26,8 +27,10 @@ using namespace mlir;
 
 namespace {
 
-/// Whether `op` reads or writes the contents of a buffer.
-bool accessesBuffer(Operation *op) {
+/// Whether `op` reads or writes the contents of a device buffer. The host
+/// stack slots qnn-gpu-buffers reads device scalars into are host memory
+/// (it rejects every other memref.alloca).
+bool accessesDeviceBuffer(Operation *op) {
   auto effects = dyn_cast<MemoryEffectOpInterface>(op);
   if (!effects)
     return false;
@@ -35,7 +38,8 @@ bool accessesBuffer(Operation *op) {
   effects.getEffects(instances);
   return llvm::any_of(instances, [](const MemoryEffects::EffectInstance &e) {
     return isa<MemoryEffects::Read, MemoryEffects::Write>(e.getEffect()) &&
-           e.getValue() && isa<BaseMemRefType>(e.getValue().getType());
+           e.getValue() && isa<BaseMemRefType>(e.getValue().getType()) &&
+           !e.getValue().getDefiningOp<memref::AllocaOp>();
   });
 }
 
@@ -49,7 +53,7 @@ struct QNNCheckHostMemoryAccessPass
       if (isa_and_nonnull<gpu::GPUDialect>(op->getDialect()) ||
           isa<qnn::UKernelOp>(op))
         return WalkResult::skip();
-      if (accessesBuffer(op)) {
+      if (accessesDeviceBuffer(op)) {
         op->emitError("reads or writes a device buffer in host code; only "
                       "loops mapped to GPU kernels may access buffers");
         failed = true;

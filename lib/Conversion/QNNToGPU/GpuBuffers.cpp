@@ -6,7 +6,10 @@
 // through qnn.ukernel) never see a host address. Constants stay in the
 // model's data segment and are uploaded once by the runtime
 // (qr_cuda_constant, include/quant/Runtime/CudaRuntime.h): the compiled
-// model works with its device copy.
+// model works with its device copy. Scalars the host itself reads or writes
+// (a tensor.extract such as the row count a pillar conv's rulebook returns,
+// or that count stored into a model output) go through a host stack slot
+// that qr_cuda_read fills or qr_cuda_write copies out, in stream order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +26,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/DataLayoutInterfaces.h"
 
+#include <type_traits>
+
 namespace mlir {
 namespace qnn {
 #define GEN_PASS_DEF_QNNGPUBUFFERS
@@ -36,20 +41,82 @@ namespace {
 
 constexpr StringLiteral kConstantFunction = "qr_cuda_constant";
 
-/// The runtime's `void *qr_cuda_constant(const void *host, size_t bytes)`,
-/// declared in `module` on first use.
-func::FuncOp getConstantFunction(ModuleOp module, SymbolTable &symbols) {
-  if (auto existing = symbols.lookup<func::FuncOp>(kConstantFunction))
+constexpr StringLiteral kReadFunction = "qr_cuda_read";
+constexpr StringLiteral kWriteFunction = "qr_cuda_write";
+
+/// The runtime function `name` of `type`, declared in `module` on first use.
+func::FuncOp getRuntimeFunction(ModuleOp module, SymbolTable &symbols,
+                                StringRef name, FunctionType type) {
+  if (auto existing = symbols.lookup<func::FuncOp>(name))
     return existing;
-  MLIRContext *ctx = module.getContext();
-  auto pointer = LLVM::LLVMPointerType::get(ctx);
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-  auto function = func::FuncOp::create(
-      b, module.getLoc(), kConstantFunction,
-      b.getFunctionType({pointer, b.getI64Type()}, {pointer}));
+  auto function = func::FuncOp::create(b, module.getLoc(), name, type);
   function.setPrivate();
   symbols.insert(function);
   return function;
+}
+
+/// `void *qr_cuda_constant(const void *host, size_t bytes)`.
+func::FuncOp getConstantFunction(ModuleOp module, SymbolTable &symbols) {
+  Builder b(module.getContext());
+  auto pointer = LLVM::LLVMPointerType::get(module.getContext());
+  return getRuntimeFunction(
+      module, symbols, kConstantFunction,
+      b.getFunctionType({pointer, b.getI64Type()}, {pointer}));
+}
+
+/// `void qr_cuda_read(void *host, const void *device, size_t bytes)` or
+/// `void qr_cuda_write(void *device, const void *host, size_t bytes)`.
+func::FuncOp getCopyFunction(ModuleOp module, SymbolTable &symbols,
+                             StringRef name) {
+  Builder b(module.getContext());
+  auto pointer = LLVM::LLVMPointerType::get(module.getContext());
+  return getRuntimeFunction(
+      module, symbols, name,
+      b.getFunctionType({pointer, pointer, b.getI64Type()}, {}));
+}
+
+/// The address of `buffer`'s aligned base plus `elements` elements.
+Value addressOf(OpBuilder &b, Location loc, Value buffer, Value elements,
+                int64_t elementBytes) {
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+  Value bytes = arith::MulIOp::create(
+      b, loc, elements, arith::ConstantIndexOp::create(b, loc, elementBytes));
+  Value address = arith::IndexCastOp::create(
+      b, loc, b.getI64Type(), arith::AddIOp::create(b, loc, base, bytes));
+  return LLVM::IntToPtrOp::create(
+      b, loc, LLVM::LLVMPointerType::get(b.getContext()), address);
+}
+
+/// A host load or store of a device buffer element → the same access of a
+/// host stack slot, which qr_cuda_read fills before a load (waiting for the
+/// stream) or qr_cuda_write copies out after a store (in stream order).
+template <typename AccessOp>
+void replaceHostAccess(AccessOp access, func::FuncOp copyFunction) {
+  constexpr bool isLoad = std::is_same_v<AccessOp, memref::LoadOp>;
+  OpBuilder b(access);
+  Location loc = access.getLoc();
+  Type element = access.getMemRefType().getElementType();
+  int64_t bytes = DataLayout::closest(access).getTypeSize(element);
+  auto metadata =
+      memref::ExtractStridedMetadataOp::create(b, loc, access.getMemref());
+  Value linear = metadata.getOffset();
+  for (auto [index, stride] :
+       llvm::zip(access.getIndices(), metadata.getStrides()))
+    linear = arith::AddIOp::create(
+        b, loc, linear, arith::MulIOp::create(b, loc, index, stride));
+  Value slot = memref::AllocaOp::create(b, loc, MemRefType::get({}, element));
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value host = addressOf(b, loc, slot, zero, bytes);
+  Value device = addressOf(b, loc, access.getMemref(), linear, bytes);
+  Value size = arith::ConstantIntOp::create(b, loc, bytes, 64);
+  if (!isLoad)
+    b.setInsertionPointAfter(access);
+  func::CallOp::create(b, loc, copyFunction,
+                       isLoad ? ValueRange{host, device, size}
+                              : ValueRange{device, host, size});
+  access.getMemrefMutable().assign(slot);
+  access.getIndicesMutable().clear();
 }
 
 /// `memref.get_global` of a constant → its device copy: the descriptor of
@@ -117,7 +184,8 @@ struct QNNGpuBuffersPass
       if (isa<gpu::GPUModuleOp, gpu::LaunchOp>(op))
         return WalkResult::skip();
       if (isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
-              memref::CopyOp, memref::GetGlobalOp>(op))
+              memref::CopyOp, memref::GetGlobalOp, memref::LoadOp,
+              memref::StoreOp>(op))
         hostOps.push_back(op);
       return WalkResult::advance();
     });
@@ -139,6 +207,11 @@ struct QNNGpuBuffersPass
         alloca.emitOpError("allocates a host stack buffer, which GPU kernels "
                            "cannot access");
         return signalPassFailure();
+      } else if (auto load = dyn_cast<memref::LoadOp>(op)) {
+        replaceHostAccess(load, getCopyFunction(module, symbols, kReadFunction));
+      } else if (auto store = dyn_cast<memref::StoreOp>(op)) {
+        replaceHostAccess(store,
+                          getCopyFunction(module, symbols, kWriteFunction));
       } else if (auto getGlobal = dyn_cast<memref::GetGlobalOp>(op)) {
         if (!constantFunction)
           constantFunction = getConstantFunction(module, symbols);

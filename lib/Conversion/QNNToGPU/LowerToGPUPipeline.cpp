@@ -54,6 +54,7 @@ std::string pipelineText(const LowerToGPUOptions &options) {
       // Tensors: kernel calls and element-wise generics, as for the CPU.
       "qnn-lower-to-ukernels{{target=gpu},"
       "canonicalize,"
+      "qnn-bound-dynamic-results,"
       "one-shot-bufferize{{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
       "buffer-results-to-out-params{{add-result-attr hoist-static-allocs "

@@ -43,3 +43,15 @@ func.func @scalar_read(%x: memref<8xf32>) -> f32 {
   %v = memref.load %x[%c0] : memref<8xf32>
   return %v : f32
 }
+
+// -----
+
+// The host stack slots qnn-gpu-buffers reads device scalars into are host
+// memory.
+// CHECK-LABEL: func.func @host_slot
+// CHECK: memref.load
+func.func @host_slot() -> i64 {
+  %slot = memref.alloca() : memref<i64>
+  %v = memref.load %slot[] : memref<i64>
+  return %v : i64
+}

@@ -65,3 +65,48 @@ func.func @inside_launch() {
   }
   return
 }
+
+// -----
+
+// A scalar the host needs (a pillar conv's row count, from tensor.extract):
+// copied from its device buffer into a host stack slot by qr_cuda_read,
+// which waits for the stream, then loaded from the slot. The device address
+// is the base plus (offset + Σ index · stride) elements.
+// CHECK-LABEL: func.func @host_scalar
+// CHECK-SAME: (%[[COUNTS:.*]]: memref<2x2xi64, strided<[4, 1], offset: 1>>, %[[I:.*]]: index)
+// CHECK: %{{.*}}, %[[OFFSET0:.*]], %{{.*}}:2, %[[STRIDES:.*]]:2 = memref.extract_strided_metadata %[[COUNTS]]
+// CHECK: %[[ROW:.*]] = arith.muli %[[I]], %[[STRIDES]]#0 : index
+// CHECK: %[[AT:.*]] = arith.addi %[[OFFSET0]], %[[ROW]] : index
+// CHECK: %[[COLUMN:.*]] = arith.muli %{{.*}}, %[[STRIDES]]#1 : index
+// CHECK: %[[LINEAR:.*]] = arith.addi %[[AT]], %[[COLUMN]] : index
+// CHECK: %[[SLOT:.*]] = memref.alloca() : memref<i64>
+// CHECK: %[[HOST:.*]] = llvm.inttoptr %{{.*}} : i64 to !llvm.ptr
+// CHECK: %[[BASE:.*]] = memref.extract_aligned_pointer_as_index %[[COUNTS]]
+// CHECK: %[[OFFSET:.*]] = arith.muli %[[LINEAR]], %{{.*}} : index
+// CHECK: %[[ADDRESS:.*]] = arith.addi %[[BASE]], %[[OFFSET]] : index
+// CHECK: %[[DEVICE:.*]] = llvm.inttoptr %{{.*}} : i64 to !llvm.ptr
+// CHECK: %[[BYTES:.*]] = arith.constant 8 : i64
+// CHECK: call @qr_cuda_read(%[[HOST]], %[[DEVICE]], %[[BYTES]]) : (!llvm.ptr, !llvm.ptr, i64) -> ()
+// CHECK: %[[VALUE:.*]] = memref.load %[[SLOT]][] : memref<i64>
+// CHECK: return %[[VALUE]]
+// CHECK: func.func private @qr_cuda_read(!llvm.ptr, !llvm.ptr, i64)
+func.func @host_scalar(%counts: memref<2x2xi64, strided<[4, 1], offset: 1>>, %i: index) -> i64 {
+  %c1 = arith.constant 1 : index
+  %v = memref.load %counts[%i, %c1] : memref<2x2xi64, strided<[4, 1], offset: 1>>
+  return %v : i64
+}
+
+// -----
+
+// A scalar the host stores into a device buffer (a row count into a model
+// output): into a host slot first, then qr_cuda_write.
+// CHECK-LABEL: func.func @host_store
+// CHECK-SAME: (%[[OUT:.*]]: memref<i64>, %[[V:.*]]: i64)
+// CHECK: %[[SLOT:.*]] = memref.alloca() : memref<i64>
+// CHECK: memref.store %[[V]], %[[SLOT]][] : memref<i64>
+// CHECK: call @qr_cuda_write(%{{.*}}, %{{.*}}, %{{.*}}) : (!llvm.ptr, !llvm.ptr, i64) -> ()
+// CHECK: func.func private @qr_cuda_write(!llvm.ptr, !llvm.ptr, i64)
+func.func @host_store(%out: memref<i64>, %v: i64) {
+  memref.store %v, %out[] : memref<i64>
+  return
+}

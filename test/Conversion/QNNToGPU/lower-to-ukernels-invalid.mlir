@@ -55,11 +55,24 @@ func.func @runtime_weights(%x: tensor<2x64xf32>, %w: tensor<64x8xi4>) -> tensor<
 
 // -----
 
-func.func @pillar_conv(%f: tensor<?x8xf32>, %c: tensor<?x3xi32>) -> tensor<?x16xf32> {
-  %w = arith.constant dense<0.5> : tensor<3x3x8x16xf32>
-  // expected-error @below {{has no GPU lowering: the rulebook and sparse convolution kernels are CPU-only}}
-  %o, %oc = qnn.pillar_conv %f, %c, %w kind submanifold grid [8, 8]
-      : tensor<?x8xf32>, tensor<?x3xi32>, tensor<3x3x8x16xf32> -> tensor<?x16xf32>, tensor<?x3xi32>
+func.func @pillar_conv_groups_of_32(%f: tensor<?x64xf32>, %c: tensor<?x3xi32>) -> tensor<?x16xf32> {
+  %w = arith.constant dense<1> : tensor<3x3x64x16xi4>
+  %s = arith.constant dense<0.5> : tensor<2x16xf32>
+  // expected-error @below {{the GPU kernels take per-channel weight scales or groups of a multiple of 64 along K, not groups of 32}}
+  %o, %oc = qnn.pillar_conv %f, %c, %w scales(%s : tensor<2x16xf32>) kind submanifold grid [8, 8]
+      : tensor<?x64xf32>, tensor<?x3xi32>, tensor<3x3x64x16xi4> -> tensor<?x16xf32>, tensor<?x3xi32>
+  return %o : tensor<?x16xf32>
+}
+
+// -----
+
+func.func @pillar_conv_asymmetric_w8a8(%f: tensor<?x64x!quant.uniform<i8:f32, 0.05>>, %c: tensor<?x3xi32>) -> tensor<?x16xf32> {
+  %w = arith.constant dense<1> : tensor<3x3x64x16xi8>
+  %s = arith.constant dense<0.5> : tensor<1x16xf32>
+  %z = arith.constant dense<-128> : tensor<1x16xi8>
+  // expected-error @below {{the GPU integer kernel (qr_gpu_pillar_conv_s8) takes symmetric weights only}}
+  %o, %oc = qnn.pillar_conv %f, %c, %w scales(%s : tensor<1x16xf32>) zero_points(%z : tensor<1x16xi8>) kind submanifold grid [8, 8]
+      : tensor<?x64x!quant.uniform<i8:f32, 0.05>>, tensor<?x3xi32>, tensor<3x3x64x16xi8> -> tensor<?x16xf32>, tensor<?x3xi32>
   return %o : tensor<?x16xf32>
 }
 

@@ -80,3 +80,58 @@ func.func @float_gemm(%x: tensor<4x8xf32>, %b: tensor<8x8xf32>) -> tensor<4x8xf3
   %y = linalg.matmul ins(%r, %b : tensor<4x8xf32>, tensor<8x8xf32>) outs(%init : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
+
+// -----
+
+// qnn.pillar_conv, f32: the GPU rulebook and conv kernels take the CPU ones'
+// arguments; the row count is read on the host (tensor.extract).
+// CHECK-LABEL: func.func @pillar_conv_f32
+// CHECK: %[[BOOK:.*]]:3 = qnn.ukernel "qr_gpu_pillar_rulebook"
+// CHECK-SAME: output_positions [11, 12, 13]
+// CHECK: tensor.extract %[[BOOK]]#2
+// CHECK: qnn.ukernel "qr_gpu_pillar_conv_f32"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : i64, i64, i64, i64, tensor<100x8xf32>, tensor<?x9xi32>, tensor<3x3x8x16xf32>, tensor<16xf32>)
+// CHECK-SAME: output_positions [8] -> tensor<?x16xf32>
+func.func @pillar_conv_f32(%f: tensor<100x8xf32>, %c: tensor<100x3xi32>) -> (tensor<100x16xf32>, tensor<100x3xi32>) {
+  %w = arith.constant dense<0.5> : tensor<3x3x8x16xf32>
+  %b = arith.constant dense<1.0> : tensor<16xf32>
+  %o, %oc = qnn.pillar_conv %f, %c, %w bias(%b : tensor<16xf32>) kind submanifold grid [496, 432]
+      : tensor<100x8xf32>, tensor<100x3xi32>, tensor<3x3x8x16xf32> -> tensor<100x16xf32>, tensor<100x3xi32>
+  return %o, %oc : tensor<100x16xf32>, tensor<100x3xi32>
+}
+
+// -----
+
+// W8A8 with dilation by norm: the int8 norms kernel, then one blob of the
+// [9 · 64, 16] weight matrix (not one a tap) with bits 8 and group 576.
+// CHECK-LABEL: func.func @pillar_conv_w8a8
+// CHECK: qnn.ukernel "qr_gpu_pillar_norms_s8"
+// CHECK: qnn.ukernel "qr_gpu_pillar_rulebook"
+// CHECK-DAG: %[[BITS:.*]] = arith.constant 8 : i32
+// CHECK-DAG: %[[GROUP:.*]] = arith.constant 576 : i64
+// CHECK-DAG: %[[BLOB:.*]] = arith.constant dense<"0x{{.*}}"> : tensor<{{[0-9]+}}xi8>
+// CHECK: qnn.ukernel "qr_gpu_pillar_conv_s8"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[BITS]], %[[GROUP]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[BLOB]], %{{.*}} : i64, i64, i64, i64, i32, i64, tensor<?x64xi8>, f32, i32, tensor<?x9xi32>, tensor<{{[0-9]+}}xi8>, !llvm.ptr)
+// CHECK-SAME: output_positions [12]
+func.func @pillar_conv_w8a8(%f: tensor<?x64x!quant.uniform<i8:f32, 0.05:3>>, %c: tensor<?x3xi32>) -> (tensor<?x16xf32>, tensor<?x3xi32>) {
+  %w = arith.constant dense<5> : tensor<3x3x64x16xi8>
+  %s = arith.constant dense<0.01> : tensor<1x16xf32>
+  %o, %oc = qnn.pillar_conv %f, %c, %w scales(%s : tensor<1x16xf32>) kind selective_dilation grid [64, 64] threshold 2.0
+      : tensor<?x64x!quant.uniform<i8:f32, 0.05:3>>, tensor<?x3xi32>, tensor<3x3x64x16xi8> -> tensor<?x16xf32>, tensor<?x3xi32>
+  return %o, %oc : tensor<?x16xf32>, tensor<?x3xi32>
+}
+
+// -----
+
+// Weight-only 4-bit on f32 features, scale groups of 64 along C_in = 128:
+// they repeat in every tap, so the kernel sees groups of 64 along K = 1152.
+// CHECK-LABEL: func.func @pillar_conv_w4a16_grouped
+// CHECK-DAG: %[[BITS:.*]] = arith.constant 4 : i32
+// CHECK-DAG: %[[GROUP:.*]] = arith.constant 64 : i64
+// CHECK: qnn.ukernel "qr_gpu_pillar_conv_f16w"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[BITS]], %[[GROUP]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : i64, i64, i64, i64, i32, i64, tensor<?x128xf32>, tensor<?x9xi32>, tensor<{{[0-9]+}}xi8>, !llvm.ptr)
+// CHECK-SAME: output_positions [10]
+func.func @pillar_conv_w4a16_grouped(%f: tensor<?x128xf32>, %c: tensor<?x3xi32>) -> (tensor<?x8xf32>, tensor<?x3xi32>) {
+  %w = arith.constant dense<3> : tensor<3x3x128x8xi4>
+  %s = arith.constant dense<0.02> : tensor<2x8xf32>
+  %o, %oc = qnn.pillar_conv %f, %c, %w scales(%s : tensor<2x8xf32>) kind submanifold grid [32, 32] stride 2
+      : tensor<?x128xf32>, tensor<?x3xi32>, tensor<3x3x128x8xi4> -> tensor<?x8xf32>, tensor<?x3xi32>
+  return %o, %oc : tensor<?x8xf32>, tensor<?x3xi32>
+}
