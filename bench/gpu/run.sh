@@ -3,7 +3,8 @@
 # here:  run(command="bash bench/gpu/run.sh", carry=["build/gpu-bundle"])
 # Checks every GPU kernel against float64, runs the runtime's CUDA unit
 # tests and the compiled GPU models, then benchmarks against cuBLAS,
-# cuBLASLt and PyTorch. Logs go to $OUT; the tables are printed last.
+# cuBLASLt and PyTorch (and the sparse pillar conv against cuDNN's dense
+# one through PyTorch). Logs go to $OUT; the tables are printed last.
 set -uo pipefail
 bundle=build/gpu-bundle
 out=${OUT:-/tmp/gpu-out}
@@ -40,6 +41,10 @@ fi
 step "benchmarks"
 "$bundle/quant-bench-gpu" bench ${QUICK:+--quick} > "$out/bench.txt" 2>&1 || status=1
 python3 bench/gpu/torch_peer.py ${QUICK:+--quick} > "$out/torch.txt" 2>&1 || status=1
-cat "$out/check.txt" | tail -60
+"$bundle/quant-bench-gpu" pillar ${QUICK:+--quick} > "$out/pillar.txt" 2>&1 || status=1
+python3 bench/gpu/torch_pillar_peer.py --sparse "$out/pillar.txt" ${QUICK:+--quick} > "$out/pillar-peer.txt" 2>&1 || status=1
+cat "$out/check.txt" | tail -75
 cat "$out/bench.txt" "$out/torch.txt"
+grep -v '^pillar-row' "$out/pillar.txt"
+cat "$out/pillar-peer.txt"
 exit $status

@@ -27,9 +27,11 @@ def QNNLowerToUKernels : Pass<"qnn-lower-to-ukernels", "ModuleOp"> {
     kernels of include/quant/Runtime/GpuKernels.h instead
     (`qr_gpu_matmul_f16w` for float activations, `qr_gpu_matmul_s8` for
     integer ones, `qr_gpu_gemm_f32`, `qr_gpu_hadamard_f32`,
-    `qr_gpu_quantize_per_token_f32`), with the weights packed by
-    `qr_gpu_pack_weights`. Ops those kernels do not cover (2/3-bit weights,
-    asymmetric weights under integer activations, `qnn.pillar_conv`) are
+    `qr_gpu_quantize_per_token_f32`, `qr_gpu_pillar_*` for
+    `qnn.pillar_conv`), with the weights packed by `qr_gpu_pack_weights`
+    (a pillar conv's taps as one [taps · C_in, C_out] matrix). Ops those
+    kernels do not cover (2/3-bit weights, asymmetric weights under integer
+    activations, scale groups that are not K or a multiple of 64) are
     errors.
   }];
   let options = [
@@ -122,7 +124,14 @@ def QNNGpuBuffers : Pass<"qnn-gpu-buffers", "ModuleOp"> {
       - `memref.get_global` of a constant (weights, packed blobs, tables)
         becomes a call of the runtime's
         `qr_cuda_constant(host_pointer, bytes)`, which uploads the constant
-        on first use and returns its cached device copy.
+        on first use and returns its cached device copy;
+      - a `memref.load` or `memref.store` left in host code (a scalar the
+        host needs, such as the row count a pillar conv's rulebook returns
+        and the counts `qnn-bound-dynamic-results` stores into model
+        outputs) accesses a host stack slot instead, which
+        `qr_cuda_read(host, device, bytes)` fills before the load (waiting
+        for the stream) or `qr_cuda_write(device, host, bytes)` copies out
+        after the store.
     `memref.alloca` and writable globals have no device counterpart here
     and are errors.
   }];

@@ -183,9 +183,13 @@ struct QNNGpuBuffersPass
     module.walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (isa<gpu::GPUModuleOp, gpu::LaunchOp>(op))
         return WalkResult::skip();
-      if (isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
-              memref::CopyOp, memref::GetGlobalOp, memref::LoadOp,
-              memref::StoreOp>(op))
+      // Loads and stores in loops become kernels later in the pipeline;
+      // only those in the straight-line host code are the host's own.
+      bool hostScalar = isa<memref::LoadOp, memref::StoreOp>(op) &&
+                        isa<func::FuncOp>(op->getParentOp());
+      if (hostScalar ||
+          isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
+              memref::CopyOp, memref::GetGlobalOp>(op))
         hostOps.push_back(op);
       return WalkResult::advance();
     });

@@ -110,3 +110,21 @@ func.func @host_store(%out: memref<i64>, %v: i64) {
   memref.store %v, %out[] : memref<i64>
   return
 }
+
+// -----
+
+// Accesses inside loops are left to the loop-to-kernel mapping.
+// CHECK-LABEL: func.func @loop_access
+// CHECK: scf.for
+// CHECK-NEXT: memref.load %{{.*}}[%{{.*}}] : memref<8xf32>
+// CHECK-NOT: qr_cuda_read
+func.func @loop_access(%x: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  scf.for %i = %c0 to %c8 step %c1 {
+    %v = memref.load %x[%i] : memref<8xf32>
+    memref.store %v, %x[%i] : memref<8xf32>
+  }
+  return
+}
