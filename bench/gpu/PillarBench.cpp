@@ -363,6 +363,9 @@ void checkConvs(std::mt19937_64 &rng, Tally &t) {
       {ConvKind::S8, 8, 64, 64, 3, 1, 0, true},
       {ConvKind::S8, 4, 64, 64, 3, 2, 0, true},
       {ConvKind::S8, 8, 128, 32, 3, 1, 64, false},
+      // C_in not a multiple of 64: gathered into scratch first.
+      {ConvKind::F16W, 4, 32, 64, 3, 1, 0, true},
+      {ConvKind::S8, 8, 48, 40, 3, 2, 0, true},
   };
   const char *names[] = {"f32", "W4A16/W8A16 (f16w)", "W8A8/W4A8 (s8)"};
   for (const ConvCase &c : cases) {

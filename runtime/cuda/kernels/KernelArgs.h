@@ -38,16 +38,29 @@ QR_HOST_DEVICE constexpr int streamStagedPairBytes(bool intActivations,
                                                    int blocks) {
   return blocks * int(kBlockK) * 2 * (intActivations ? 1 : 2) + 16;
 }
-/// Tiled matmul: CTA tile, threads (2 × 4 warps), ring depth (the f32 A
-/// tiles of the weight-only kernel are four times the int8 ones).
-constexpr int kTileM = 128, kTileN = 128;
-constexpr int kTileThreads = 256;
+/// Tiled matmul CTA tiles: WarpsM × WarpsN warps, each covering two
+/// panels (32 columns) and M / WarpsM rows.
+template <int M, int N, int WarpsM, int WarpsN> struct TileShape {
+  static constexpr int kM = M, kN = N, kWarpsN = WarpsN;
+  static constexpr int kThreads = 32 * WarpsM * WarpsN;
+  static constexpr int kMTiles = M / WarpsM / 16; // m16 tiles a warp
+  static_assert(N / WarpsN == 32, "a warp covers two panels");
+};
+/// Large matmuls: 128 × 128, 2 × 4 warps of 64 × 32.
+using LargeTile = TileShape<128, 128, 2, 4>;
+/// Pillar convolutions, whose output channels are few (64 typical) and
+/// whose rows are gathered: 64 × 64, 2 × 2 warps of 32 × 32, so that a
+/// KITTI layer has enough CTAs for the multiprocessors.
+using PillarTile = TileShape<64, 64, 2, 2>;
+/// The ring depth (the f32 A tiles of the weight-only kernel are four
+/// times the int8 ones) and the bytes of a stage.
 QR_HOST_DEVICE constexpr int tileStages(bool intActivations) {
   return intActivations ? 4 : 3;
 }
+template <class Tile>
 QR_HOST_DEVICE constexpr int tileStageBytes(bool intActivations, int bits) {
-  return kTileM * int(kBlockK) * (intActivations ? 1 : 4) +
-         (kTileN / 16) * bits * 128;
+  return Tile::kM * int(kBlockK) * (intActivations ? 1 : 4) +
+         (Tile::kN / 16) * bits * 128;
 }
 /// f32 GEMM tile and threads; per-token quantization threads.
 constexpr int kGemmTile = 64, kGemmK = 16, kGemmThreads = 256;
@@ -85,6 +98,13 @@ struct MatmulArgs {
   float *partials;
   uint32_t *arrivals;
   WeightGeometry w;
+  /// Pillar convolutions (the tiled kernels' Gathered variant): row m of A
+  /// is the concatenation over taps t of row gather[m · taps + t] of A
+  /// (`channels` values each, a multiple of kBlockK), the zero point where
+  /// the index is −1; bias[n] is added to C (may be null).
+  const int32_t *gather;
+  int32_t taps, channels;
+  const float *bias;
 };
 
 struct HadamardArgs {

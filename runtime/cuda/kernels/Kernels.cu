@@ -29,19 +29,23 @@ QR_STREAM_KERNELS(f16, false, 8)
 QR_STREAM_KERNELS(s8, true, 4)
 QR_STREAM_KERNELS(s8, true, 8)
 
-#define QR_TILED_KERNEL(act, isInt, bits, grouped, suffix)                     \
-  extern "C" __global__ void __launch_bounds__(kTileThreads)                   \
-      qr_gpu_tiled_##act##_w##bits##suffix(const MatmulArgs args) {            \
-    tiledMatmul<isInt, bits, grouped>(args);                                   \
+#define QR_TILED_KERNEL(prefix, tile, gathered, act, isInt, bits, grouped,    \
+                        suffix)                                                \
+  extern "C" __global__ void __launch_bounds__(tile::kThreads)                 \
+      prefix##act##_w##bits##suffix(const MatmulArgs args) {                   \
+    tiledMatmul<isInt, bits, grouped, tile, gathered>(args);                   \
   }
-QR_TILED_KERNEL(s8, true, 4, false, )
-QR_TILED_KERNEL(s8, true, 4, true, _grouped)
-QR_TILED_KERNEL(s8, true, 8, false, )
-QR_TILED_KERNEL(s8, true, 8, true, _grouped)
-QR_TILED_KERNEL(f16, false, 4, false, )
-QR_TILED_KERNEL(f16, false, 4, true, _grouped)
-QR_TILED_KERNEL(f16, false, 8, false, )
-QR_TILED_KERNEL(f16, false, 8, true, _grouped)
+#define QR_TILED_KERNELS(prefix, tile, gathered)                               \
+  QR_TILED_KERNEL(prefix, tile, gathered, s8, true, 4, false, )                \
+  QR_TILED_KERNEL(prefix, tile, gathered, s8, true, 4, true, _grouped)         \
+  QR_TILED_KERNEL(prefix, tile, gathered, s8, true, 8, false, )                \
+  QR_TILED_KERNEL(prefix, tile, gathered, s8, true, 8, true, _grouped)         \
+  QR_TILED_KERNEL(prefix, tile, gathered, f16, false, 4, false, )              \
+  QR_TILED_KERNEL(prefix, tile, gathered, f16, false, 4, true, _grouped)       \
+  QR_TILED_KERNEL(prefix, tile, gathered, f16, false, 8, false, )              \
+  QR_TILED_KERNEL(prefix, tile, gathered, f16, false, 8, true, _grouped)
+QR_TILED_KERNELS(qr_gpu_tiled_, LargeTile, false)
+QR_TILED_KERNELS(qr_gpu_pillar_tiled_, PillarTile, true)
 
 #define QR_HADAMARD_KERNEL(L)                                                  \
   extern "C" __global__ void __launch_bounds__(hadamardThreads(L))             \

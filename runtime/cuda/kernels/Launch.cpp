@@ -122,27 +122,36 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
       &args);
 }
 
-/// Launches the tiled kernel (large M; A rows in whole 16-byte runs).
-bool launchTiled(const char *activation, const MatmulArgs &args) {
+} // namespace
+
+template <class Tile>
+static bool launchTileShape(const char *prefix, const char *activation,
+                            const MatmulArgs &args) {
   const bool integer = std::strcmp(activation, "s8") == 0;
-  std::string name = std::string("qr_gpu_tiled_") + activation + "_w" +
+  std::string name = std::string(prefix) + activation + "_w" +
                      std::to_string(args.w.bits) +
                      (args.w.groups > 1 ? "_grouped" : "");
-  int64_t rowTiles = (args.M + kTileM - 1) / kTileM;
+  int64_t rowTiles = (args.M + Tile::kM - 1) / Tile::kM;
   if (rowTiles > 65535)
     return fail("GPU matmul: too many rows for one launch");
-  return launch(name.c_str(), unsigned((args.w.paddedN + kTileN - 1) / kTileN),
-                unsigned(rowTiles), 1, kTileThreads,
-                tileStages(integer) * tileStageBytes(integer, args.w.bits),
-                const_cast<MatmulArgs *>(&args));
+  return launch(
+      name.c_str(), unsigned((args.w.paddedN + Tile::kN - 1) / Tile::kN),
+      unsigned(rowTiles), 1, Tile::kThreads,
+      tileStages(integer) * tileStageBytes<Tile>(integer, args.w.bits),
+      const_cast<MatmulArgs *>(&args));
 }
 
-/// The checks and arguments both matmul entry points share; false (with
-/// the error reported) when the call cannot run.
-bool prepareMatmul(const char *what, int64_t M, int64_t N, int64_t K,
-                   int32_t bits, int64_t groupSize, const void *A, int64_t lda,
-                   const void *packed, float *C, int64_t ldc,
-                   MatmulArgs &args) {
+bool qr::gpu::launchTiled(const char *activation, const MatmulArgs &args) {
+  return args.gather
+             ? launchTileShape<PillarTile>("qr_gpu_pillar_tiled_", activation,
+                                           args)
+             : launchTileShape<LargeTile>("qr_gpu_tiled_", activation, args);
+}
+
+bool qr::gpu::prepareMatmul(const char *what, int64_t M, int64_t N, int64_t K,
+                            int32_t bits, int64_t groupSize, const void *A,
+                            int64_t lda, const void *packed, float *C,
+                            int64_t ldc, MatmulArgs &args) {
   if (!qr::cuda::ensureInitialized())
     return fail(qr_last_error());
   if (!makeWeightGeometry(bits, K, N, groupSize, &args.w))
@@ -160,6 +169,8 @@ bool prepareMatmul(const char *what, int64_t M, int64_t N, int64_t K,
   args.M = int32_t(M);
   return true;
 }
+
+namespace {
 
 /// Tiles past 64 rows when A's rows are whole 16-byte runs (the tiled
 /// kernels' cp.async), the streaming kernel otherwise.

@@ -9,7 +9,8 @@
 //    and unpacked straight into mma fragments. K is split so that the grid
 //    keeps the weights streaming; the last CTA of a column tile to finish
 //    adds the splits' partial sums.
-//  * tiledMatmul: large M. 128×128×64 CTA tiles, A and the codes copied by
+//  * tiledMatmul: large M. 128×128×64 CTA tiles (64×64 for pillar
+//    convolutions, whose A rows it gathers), A and the codes copied by
 //    cp.async into a shared-memory ring (XOR-swizzled A rows); int8 A
 //    fragments by ldmatrix for mma.sync m16n8k32 s8 with exact int32 sums
 //    per quantization group, f32 A converted to f16 pairs at the fragment
@@ -552,39 +553,60 @@ __device__ __forceinline__ int tileChunkOffset(int row, int chunk) {
     return row * 256 + ((chunk ^ ((row & 3) << 2)) * 16);
 }
 
-/// Grid: (ceil(paddedN / 128), ceil(M / 128)); A rows 16-byte aligned (lda
-/// and K multiples of 16 bytes' worth of elements). 2 × 4 warps of 64 × 32
-/// outputs; A and the codes go through a tileStages()-deep cp.async ring.
-template <bool IntActivations, int Bits, bool Grouped>
+/// Grid: (ceil(paddedN / Tile::kN), ceil(M / Tile::kM)); A rows 16-byte
+/// aligned (lda and K multiples of 16 bytes' worth of elements). Warps of
+/// Tile::kMTiles·16 × 32 outputs; A and the codes go through a
+/// tileStages()-deep cp.async ring. Gathered (pillar convolutions): A's
+/// rows are assembled from p.gather as they are copied, a k block lying in
+/// one tap; a missing neighbour's chunks are stored as the zero point.
+template <bool IntActivations, int Bits, bool Grouped, class Tile,
+          bool Gathered>
 __device__ void tiledMatmul(const MatmulArgs &p) {
   extern __shared__ __align__(128) uint8_t ring[];
-  constexpr int stageBytes = tileStageBytes(IntActivations, Bits);
+  constexpr int stageBytes = tileStageBytes<Tile>(IntActivations, Bits);
   constexpr int aChunksPerRow = IntActivations ? 4 : 16;
-  constexpr int aBytes = kTileM * aChunksPerRow * 16;
+  constexpr int aBytes = Tile::kM * aChunksPerRow * 16;
   constexpr int kElement = IntActivations ? 1 : 4;
   constexpr int stages = tileStages(IntActivations);
+  constexpr int MT = Tile::kMTiles;
   const int panelBytes = Bits * 128;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
-  const int wm = warp / 4, wn = warp % 4;
-  const int64_t m0 = int64_t(blockIdx.y) * kTileM;
-  const int64_t panel0 = int64_t(blockIdx.x) * (kTileN / 16);
+  const int wm = warp / Tile::kWarpsN, wn = warp % Tile::kWarpsN;
+  const int64_t m0 = int64_t(blockIdx.y) * Tile::kM;
+  const int64_t panel0 = int64_t(blockIdx.x) * (Tile::kN / 16);
   const uint8_t *A = static_cast<const uint8_t *>(p.A);
+  // A missing neighbour's 16 bytes: the zero point (int8) or zeros.
+  const uint32_t fillByte = IntActivations ? uint8_t(p.aZeroPoint) : 0u;
+  const uint4 fill = make_uint4(fillByte * 0x01010101u, fillByte * 0x01010101u,
+                                fillByte * 0x01010101u, fillByte * 0x01010101u);
 
   auto loadStage = [&](int stage, int64_t kb) {
     uint8_t *sa = ring + stage * stageBytes, *sb = sa + aBytes;
 #pragma unroll
-    for (int i = 0; i < kTileM * aChunksPerRow / kTileThreads; ++i) {
-      int c = threadIdx.x + i * kTileThreads;
+    for (int i = 0; i < Tile::kM * aChunksPerRow / Tile::kThreads; ++i) {
+      int c = threadIdx.x + i * Tile::kThreads;
       int row = c / aChunksPerRow, chunk = c % aChunksPerRow;
       int64_t k = kb * kBlockK + chunk * (16 / kElement);
       bool in = m0 + row < p.M && k < p.w.K;
-      const uint8_t *src = in ? A + ((m0 + row) * p.lda + k) * kElement : A;
-      copyAsync16(sa + tileChunkOffset<IntActivations>(row, chunk), src, in);
+      uint8_t *dst = sa + tileChunkOffset<IntActivations>(row, chunk);
+      int64_t source = m0 + row, column = k;
+      if constexpr (Gathered) {
+        const int64_t tap = kb * kBlockK / p.channels;
+        const int32_t neighbour = in ? p.gather[source * p.taps + tap] : 0;
+        if (neighbour < 0) {
+          *reinterpret_cast<uint4 *>(dst) = fill;
+          continue;
+        }
+        source = neighbour;
+        column = k - tap * p.channels;
+      }
+      const uint8_t *src = in ? A + (source * p.lda + column) * kElement : A;
+      copyAsync16(dst, src, in);
     }
 #pragma unroll
-    for (int i = 0; i < (kTileN / 16) * Bits * 8 / kTileThreads; ++i) {
-      int c = threadIdx.x + i * kTileThreads;
+    for (int i = 0; i < (Tile::kN / 16) * Bits * 8 / Tile::kThreads; ++i) {
+      int c = threadIdx.x + i * Tile::kThreads;
       int j = c / (panelBytes / 16), offset = (c % (panelBytes / 16)) * 16;
       bool in = panel0 + j < p.w.panels();
       const uint8_t *src =
@@ -596,8 +618,8 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
   };
 
   using Acc = std::conditional_t<IntActivations, int32_t, float>;
-  Acc acc[4][4][4] = {};
-  float total[Grouped ? 4 : 1][4][4] = {};
+  Acc acc[MT][4][4] = {};
+  float total[Grouped ? MT : 1][4][4] = {};
   const GroupColumnRegions regions = groupColumnRegions(p);
   // Output column c ∈ {0, 1} of this lane in n8 tile nt.
   auto column = [&](int nt, int c) {
@@ -685,8 +707,8 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
             unpackS8FromNibbles(lo[nt], b[nt][0], b[nt][1]);
         }
 #pragma unroll
-        for (int mt = 0; mt < 4; ++mt) {
-          int row = wm * 64 + mt * 16 + (lane & 15);
+        for (int mt = 0; mt < MT; ++mt) {
+          int row = wm * MT * 16 + mt * 16 + (lane & 15);
           uint32_t a[4];
           ldmatrixX4(a,
                      sa + tileChunkOffset<true>(row, step * 2 + (lane >> 4)));
@@ -700,7 +722,7 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
         for (int nt = 0; nt < 4; ++nt)
           unpackF16<Bits>(lo[nt], hi[nt], zero[nt], b[nt]);
 #pragma unroll
-        for (int mt = 0; mt < 4; ++mt)
+        for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
           for (int sub = 0; sub < 2; ++sub) {
             // Rows g and g + 8, k run 4t of this half step: f32 → the
@@ -708,7 +730,7 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
             uint32_t a[4];
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
-              int row = wm * 64 + mt * 16 + g + 8 * h;
+              int row = wm * MT * 16 + mt * 16 + g + 8 * h;
               float4 x = *reinterpret_cast<const float4 *>(
                   sa + tileChunkOffset<false>(row, step * 8 + sub * 4 + t));
               __half2 even = __floats2half2_rn(x.x, x.z),
@@ -726,7 +748,7 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
     if constexpr (Grouped) {
       if (kb + 1 == nextGroupAt || kb + 1 == blocks)
 #pragma unroll
-        for (int mt = 0; mt < 4; ++mt)
+        for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
           for (int nt = 0; nt < 4; ++nt)
 #pragma unroll
@@ -738,10 +760,10 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
   }
 
 #pragma unroll
-  for (int mt = 0; mt < 4; ++mt)
+  for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      int64_t m = m0 + wm * 64 + mt * 16 + g + 8 * h;
+      int64_t m = m0 + wm * MT * 16 + mt * 16 + g + 8 * h;
       if (m >= p.M)
         continue;
       float rowScale = p.aScales ? p.aScales[m] : p.aScale;
@@ -754,7 +776,10 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
             continue;
           int r = 2 * h + c;
           float v = Grouped ? total[mt][nt][r] : scaleGroup(0, mt, nt, r);
-          p.C[m * p.ldc + n] = IntActivations ? v * rowScale : v;
+          v = IntActivations ? v * rowScale : v;
+          if constexpr (Gathered)
+            v += p.bias ? p.bias[n] : 0.0f;
+          p.C[m * p.ldc + n] = v;
         }
     }
 }

@@ -345,23 +345,64 @@ extern "C" void qr_gpu_pillar_conv_f32(int64_t M, int64_t taps, int64_t C_in,
            kGemmThreads, 0, &args);
 }
 
+namespace {
+
+/// The tensor-core conv: the tiled matmul with its A rows gathered from the
+/// neighbour map, when a 64-k block lies in one tap and the rows are
+/// 16-byte aligned; otherwise the rows gathered into scratch first and the
+/// general matmul (which also takes the remaining shapes).
+void packedConv(const char *activation, int64_t M, int64_t taps, int64_t cin,
+                int64_t cout, int32_t bits, int64_t groupSize,
+                const void *features, size_t elementBytes,
+                const int32_t *neighbours, const void *packed, float aScale,
+                int32_t aZeroPoint, const float *bias, float *out) {
+  const int64_t K = taps * cin;
+  const bool integer = elementBytes == 1;
+  if (cin % kBlockK == 0 && reinterpret_cast<uintptr_t>(features) % 16 == 0) {
+    MatmulArgs args{};
+    // A is gathered: prepareMatmul's checks see the gathered rows (K
+    // long); the features' own rows are C_in long.
+    if (!prepareMatmul(
+            integer ? "qr_gpu_pillar_conv_s8" : "qr_gpu_pillar_conv_f16w", M,
+            cout, K, bits, groupSize, features, K, packed, out, cout, args))
+      return;
+    args.lda = cin;
+    args.gather = neighbours;
+    args.taps = int32_t(taps);
+    args.channels = int32_t(cin);
+    args.bias = bias;
+    args.aScale = aScale;
+    args.aZeroPoint = aZeroPoint;
+    launchTiled(activation, args);
+    return;
+  }
+  const void *gathered = gatherRows(
+      integer ? "qr_gpu_pillar_gather_s8" : "qr_gpu_pillar_gather_f32",
+      elementBytes, M, taps, cin, features, neighbours, aZeroPoint);
+  if (!gathered)
+    return;
+  if (integer)
+    qr_gpu_matmul_s8(M, cout, K, bits, groupSize,
+                     static_cast<const int8_t *>(gathered), K, nullptr, aScale,
+                     aZeroPoint, packed, out, cout);
+  else
+    qr_gpu_matmul_f16w(M, cout, K, bits, groupSize,
+                       static_cast<const float *>(gathered), K, packed, out,
+                       cout);
+  addBias(out, bias, M, cout);
+}
+
+} // namespace
+
 extern "C" void
 qr_gpu_pillar_conv_f16w(int64_t M, int64_t taps, int64_t C_in, int64_t C_out,
                         int32_t bits, int64_t group_size, const float *features,
                         const int32_t *neighbours, const void *packed,
                         const float *bias, float *out) {
-  if (!checkConv("qr_gpu_pillar_conv_f16w", M, taps, C_in, C_out, features,
-                 neighbours, packed, out))
-    return;
-  const void *gathered = gatherRows("qr_gpu_pillar_gather_f32", sizeof(float),
-                                    M, taps, C_in, features, neighbours, 0);
-  if (!gathered)
-    return;
-  const int64_t K = taps * C_in;
-  qr_gpu_matmul_f16w(M, C_out, K, bits, group_size,
-                     static_cast<const float *>(gathered), K, packed, out,
-                     C_out);
-  addBias(out, bias, M, C_out);
+  if (checkConv("qr_gpu_pillar_conv_f16w", M, taps, C_in, C_out, features,
+                neighbours, packed, out))
+    packedConv("f16", M, taps, C_in, C_out, bits, group_size, features,
+               sizeof(float), neighbours, packed, 1.0f, 0, bias, out);
 }
 
 extern "C" void
@@ -373,14 +414,11 @@ qr_gpu_pillar_conv_s8(int64_t M, int64_t taps, int64_t C_in, int64_t C_out,
   if (!checkConv("qr_gpu_pillar_conv_s8", M, taps, C_in, C_out, features,
                  neighbours, packed, out))
     return;
-  const void *gathered =
-      gatherRows("qr_gpu_pillar_gather_s8", sizeof(int8_t), M, taps, C_in,
-                 features, neighbours, a_zero_point);
-  if (!gathered)
-    return;
-  const int64_t K = taps * C_in;
-  qr_gpu_matmul_s8(M, C_out, K, bits, group_size,
-                   static_cast<const int8_t *>(gathered), K, nullptr, a_scale,
-                   a_zero_point, packed, out, C_out);
-  addBias(out, bias, M, C_out);
+  // Group sums stay exact in int32 (as qr_gpu_matmul_s8).
+  if (group_size > 32768)
+    return (void)fail("qr_gpu_pillar_conv_s8: quantization groups over "
+                      "32768 k could overflow the int32 sums");
+  packedConv("s8", M, taps, C_in, C_out, bits, group_size, features,
+             sizeof(int8_t), neighbours, packed, a_scale, a_zero_point, bias,
+             out);
 }
