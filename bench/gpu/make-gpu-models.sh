@@ -435,8 +435,8 @@ pillar pillar_dilate_topk    1e-5 "pillar conv selective dilation top-k 0.2, str
   --layers selective_dilation:2 --channels 16,16 --topk 0.2 --batches 2
 pillar pillar_importance     1e-5 "pillar conv selective dilation by a given importance" \
   --layers selective_dilation:1 --channels 8,16 --importance --threshold 1.5
-pillar pillar_backbone_f32   1e-5 "pillar backbone f32: submanifold, strided, dilating" \
-  --layers submanifold:1,submanifold:2,selective_dilation:1 --channels 16,32,32,16 --bias --batches 2
+pillar pillar_backbone_f32   1e-5 "pillar backbone f32: 2 submanifold (one rulebook), strided, dilating" \
+  --layers submanifold:1,submanifold:1,submanifold:2,selective_dilation:1 --channels 16,32,32,32,16 --bias --batches 2
 pillar pillar_w8a8           1e-5 "pillar conv W8A8 64->32, bias" \
   --layers submanifold:1 --channels 64,32 --wbits 8 --act int8 --bias
 pillar pillar_w4a8_topk      1e-5 "pillar conv W4A8 64->16 dilation top-k 0.3, stride 2" \

@@ -73,6 +73,20 @@ def main():
               f"{dense['tf32'] / total['w8a8']:7.1f}x {total['w4a16']:13.4f} "
               f"{dense['f16'] / total['w4a16']:6.1f}x")
     print("(sparse = rulebook + conv, both from quant-bench-gpu pillar)")
+    # A backbone stage: stride-1 submanifold layers on the same sites share
+    # one rulebook (the lowering reuses it), so a stage of L layers costs
+    # one rulebook and L convs against L dense convs.
+    layers = 2
+    print(f"\nstage of {layers} submanifold layers (one rulebook): speed-up over {layers} dense convs")
+    print(f"{'occupancy':>9} {'f32 vs f32':>11} {'f32 vs tf32':>12} {'W8A8 vs f16':>12} {'W4A16 vs f16':>13}")
+    for line in open(args.sparse):
+        if not line.startswith("pillar-row "):
+            continue
+        occ, _, rulebook, f32, w8a8, w4a16 = (float(v) for v in line.split()[1:])
+        stage = lambda conv: rulebook + layers * conv
+        print(f"{occ * 100:8.0f}% {layers * dense['f32'] / stage(f32):10.1f}x "
+              f"{layers * dense['tf32'] / stage(f32):11.1f}x {layers * dense['f16'] / stage(w8a8):11.1f}x "
+              f"{layers * dense['f16'] / stage(w4a16):12.1f}x")
 
 
 if __name__ == "__main__":

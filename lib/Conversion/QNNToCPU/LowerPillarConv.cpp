@@ -26,6 +26,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -154,16 +155,27 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
     if (std::optional<APFloat> value = op.getTopkRatio())
       ratio = value->convertToDouble();
     ArrayRef<int64_t> grid = op.getGrid();
-    ValueRange book = e.ukernel(
-        symbol("rulebook"),
-        {e.toI64(count), adaptor.getCoords(), e.i64(grid[0]), e.i64(grid[1]),
-         e.i64(kernel), e.i64(op.getStride()), e.i32(dilate), importance,
-         e.f64(threshold), e.f64(ratio), e.toI64(capacity)},
-        {e.empty(capacity, 3, rewriter.getI32Type()),
-         e.empty(capacity, taps, rewriter.getI32Type()),
-         tensor::EmptyOp::create(rewriter, e.location(), ArrayRef<int64_t>{2},
-                                 rewriter.getI64Type())},
-        {11, 12, 13});
+    // A stride-1 submanifold rulebook depends on the sites alone, and such a
+    // layer's output sites are its input ones (replaced below by the input
+    // coordinates themselves): the layers of a backbone stage share one
+    // rulebook, as spconv's indice keys do.
+    bool keepsSites = !dilate && op.getStride() == 1;
+    UKernelOp shared;
+    if (keepsSites)
+      shared = findSiteRulebook(op, adaptor.getCoords(), kernel);
+    ValueRange book =
+        shared ? ValueRange(shared.getResults())
+               : e.ukernel(symbol("rulebook"),
+                           {e.toI64(count), adaptor.getCoords(), e.i64(grid[0]),
+                            e.i64(grid[1]), e.i64(kernel),
+                            e.i64(op.getStride()), e.i32(dilate), importance,
+                            e.f64(threshold), e.f64(ratio), e.toI64(capacity)},
+                           {e.empty(capacity, 3, rewriter.getI32Type()),
+                            e.empty(capacity, taps, rewriter.getI32Type()),
+                            tensor::EmptyOp::create(rewriter, e.location(),
+                                                    ArrayRef<int64_t>{2},
+                                                    rewriter.getI64Type())},
+                           {11, 12, 13});
     Value zero = arith::ConstantIndexOp::create(rewriter, e.location(), 0);
     Value rowCount = arith::IndexCastOp::create(
         rewriter, e.location(), rewriter.getIndexType(),
@@ -176,7 +188,8 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
         rewriter, e.location(),
         AffineMap::get(0, 2, {s0, s1}, rewriter.getContext()),
         ValueRange{rowCount, capacity});
-    Value outCoords = e.leadingRows(book[0], rows);
+    Value outCoords =
+        keepsSites ? adaptor.getCoords() : e.leadingRows(book[0], rows);
     Value neighbours = e.leadingRows(book[1], rows);
 
     // Convolution.
@@ -247,6 +260,33 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
     }
     rewriter.replaceOp(op, replacements);
     return success();
+  }
+
+  /// An earlier stride-1 submanifold rulebook of this block on `coords` with
+  /// `op`'s grid and kernel, or null.
+  UKernelOp findSiteRulebook(PillarConvOp op, Value coords,
+                             int64_t kernel) const {
+    ArrayRef<int64_t> grid = op.getGrid();
+    const int64_t key[] = {grid[0], grid[1], kernel, 1, 0};
+    for (Operation *user : coords.getUsers()) {
+      auto rulebook = dyn_cast<UKernelOp>(user);
+      if (!rulebook || rulebook.getName() != symbol("rulebook") ||
+          rulebook->getBlock() != op->getBlock() ||
+          !rulebook->isBeforeInBlock(op) || rulebook.getInputs().size() < 7 ||
+          rulebook.getInputs()[1] != coords)
+        continue;
+      // Inputs 2..6: height, width, kernel, stride, dilate.
+      bool same = true;
+      for (int i = 0; i < 5 && same; ++i) {
+        APInt value;
+        same =
+            matchPattern(rulebook.getInputs()[2 + i], m_ConstantInt(&value)) &&
+            value.getSExtValue() == key[i];
+      }
+      if (same)
+        return rulebook;
+    }
+    return nullptr;
   }
 
   /// The weights as one [taps · C_in, C_out] matrix: scale groups along

@@ -83,3 +83,28 @@ func.func @w4_weight_only(%f: tensor<?x64xf32>, %c: tensor<?x3xi32>) -> (tensor<
       : tensor<?x64xf32>, tensor<?x3xi32>, tensor<3x3x64x16xi4> -> tensor<?x16xf32>, tensor<?x3xi32>
   return %o, %oc : tensor<?x16xf32>, tensor<?x3xi32>
 }
+
+// -----
+
+// Stride-1 submanifold layers keep their sites: the second layer reads the
+// first layer's input coordinates and shares its rulebook; the strided
+// layer after them builds its own.
+// CHECK-LABEL: func.func @shared_rulebook
+// CHECK-SAME: (%[[F:[^:]*]]: tensor<?x8xf32> {{.*}}, %[[C:[^:]*]]: tensor<?x3xi32>
+// CHECK: %[[BOOK:.*]]:3 = qnn.ukernel "qr_uk_pillar_rulebook"(%{{.*}}, %[[C]],
+// CHECK-NOT: qr_uk_pillar_rulebook
+// CHECK: qnn.ukernel "qr_uk_pillar_conv_f32"
+// CHECK-NOT: qr_uk_pillar_rulebook
+// CHECK: qnn.ukernel "qr_uk_pillar_conv_f32"
+// CHECK: qnn.ukernel "qr_uk_pillar_rulebook"(%{{.*}}, %[[C]],
+// CHECK: qnn.ukernel "qr_uk_pillar_conv_f32"
+func.func @shared_rulebook(%f: tensor<?x8xf32>, %c: tensor<?x3xi32>) -> (tensor<?x8xf32>, tensor<?x3xi32>) {
+  %w = arith.constant dense<0.5> : tensor<3x3x8x8xf32>
+  %f1, %c1 = qnn.pillar_conv %f, %c, %w kind submanifold grid [64, 64]
+      : tensor<?x8xf32>, tensor<?x3xi32>, tensor<3x3x8x8xf32> -> tensor<?x8xf32>, tensor<?x3xi32>
+  %f2, %c2 = qnn.pillar_conv %f1, %c1, %w kind submanifold grid [64, 64]
+      : tensor<?x8xf32>, tensor<?x3xi32>, tensor<3x3x8x8xf32> -> tensor<?x8xf32>, tensor<?x3xi32>
+  %f3, %c3 = qnn.pillar_conv %f2, %c2, %w kind submanifold grid [64, 64] stride 2
+      : tensor<?x8xf32>, tensor<?x3xi32>, tensor<3x3x8x8xf32> -> tensor<?x8xf32>, tensor<?x3xi32>
+  return %f3, %c3 : tensor<?x8xf32>, tensor<?x3xi32>
+}
