@@ -576,10 +576,6 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
   const int64_t m0 = int64_t(blockIdx.y) * Tile::kM;
   const int64_t panel0 = int64_t(blockIdx.x) * (Tile::kN / 16);
   const uint8_t *A = static_cast<const uint8_t *>(p.A);
-  // A missing neighbour's 16 bytes: the zero point (int8) or zeros.
-  const uint32_t fillByte = IntActivations ? uint8_t(p.aZeroPoint) : 0u;
-  const uint4 fill = make_uint4(fillByte * 0x01010101u, fillByte * 0x01010101u,
-                                fillByte * 0x01010101u, fillByte * 0x01010101u);
 
   auto loadStage = [&](int stage, int64_t kb) {
     uint8_t *sa = ring + stage * stageBytes, *sb = sa + aBytes;
@@ -595,7 +591,13 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
         const int64_t tap = kb * kBlockK / p.channels;
         const int32_t neighbour = in ? p.gather[source * p.taps + tap] : 0;
         if (neighbour < 0) {
-          *reinterpret_cast<uint4 *>(dst) = fill;
+          // A missing neighbour: the zero point (int8) or zeros (f32).
+          if constexpr (IntActivations) {
+            const uint32_t word = uint8_t(p.aZeroPoint) * 0x01010101u;
+            *reinterpret_cast<uint4 *>(dst) = make_uint4(word, word, word, word);
+          } else {
+            copyAsync16(dst, A, false);
+          }
           continue;
         }
         source = neighbour;
