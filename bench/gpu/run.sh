@@ -23,7 +23,7 @@ grep -E "FAIL|failure|seed|device" "$out/check.txt"
 
 step "runtime unit tests (CUDA)"
 "$bundle/QuantRuntimeTests" --gtest_filter='*Cuda*:*Gpu*' > "$out/unittests.txt" 2>&1 || status=1
-tail -3 "$out/unittests.txt"
+grep -E "^\[  (PASSED|FAILED) " "$out/unittests.txt"
 
 if [ -f "$bundle/models/run-models.sh" ]; then
   step "compiled GPU models (quant-run --device cuda vs float64)"
