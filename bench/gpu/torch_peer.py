@@ -6,22 +6,7 @@ import sys
 
 import torch
 
-
-def median_ms(fn, reps=30, inner=10):
-    for i in range(3):
-        fn(i)
-    torch.cuda.synchronize()
-    times = []
-    for r in range(reps):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for i in range(inner):
-            fn(r * inner + i)
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop) / inner)
-    times.sort()
-    return times[len(times) // 2]
+from cuda_timing import median_ms
 
 
 def main():

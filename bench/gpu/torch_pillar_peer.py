@@ -10,22 +10,7 @@ import argparse
 
 import torch
 
-
-def median_ms(fn, reps=30, inner=10):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(inner):
-            fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop) / inner)
-    times.sort()
-    return times[len(times) // 2]
+from cuda_timing import median_ms
 
 
 def dense_ms(height, width, channels, quick):
@@ -38,13 +23,13 @@ def dense_ms(height, width, channels, quick):
     conv = torch.nn.functional.conv2d
     times = {}
     torch.backends.cudnn.allow_tf32 = False
-    times["f32"] = median_ms(lambda: conv(x, w, b, padding=1), reps)
+    times["f32"] = median_ms(lambda _: conv(x, w, b, padding=1), reps)
     torch.backends.cudnn.allow_tf32 = True
-    times["tf32"] = median_ms(lambda: conv(x, w, b, padding=1), reps)
+    times["tf32"] = median_ms(lambda _: conv(x, w, b, padding=1), reps)
     xh = x.half().to(memory_format=torch.channels_last)
     wh = w.half().to(memory_format=torch.channels_last)
     bh = b.half()
-    times["f16"] = median_ms(lambda: conv(xh, wh, bh, padding=1), reps)
+    times["f16"] = median_ms(lambda _: conv(xh, wh, bh, padding=1), reps)
     return times
 
 

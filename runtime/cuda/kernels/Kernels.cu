@@ -81,20 +81,18 @@ QR_HADAMARD_SMALL_KERNEL(4)
 QR_HADAMARD_SMALL_KERNEL(5)
 QR_HADAMARD_SMALL_KERNEL(6)
 
-extern "C" __global__ void __launch_bounds__(kHadamardKroneckerThreads)
-    qr_gpu_hadamard_kronecker(const HadamardArgs args) {
-  hadamardKroneckerRows(args);
-}
-
-extern "C" __global__ void __launch_bounds__(kGemmThreads)
-    qr_gpu_gemm_f32_kernel(const GemmF32Args args) {
-  gemmF32<false>(args);
-}
-
-extern "C" __global__ void __launch_bounds__(kQuantizeThreads)
-    qr_gpu_quantize_per_token_kernel(const QuantizeArgs args) {
-  quantizePerToken(args);
-}
+// One kernel: name, threads a CTA, parameter block, body.
+#define QR_KERNEL(name, threads, Args, ...)                                    \
+  extern "C" __global__ void __launch_bounds__(threads)                        \
+      name(const Args args) {                                                  \
+    __VA_ARGS__;                                                               \
+  }
+QR_KERNEL(qr_gpu_hadamard_kronecker, kHadamardKroneckerThreads, HadamardArgs,
+          hadamardKroneckerRows(args))
+QR_KERNEL(qr_gpu_gemm_f32_kernel, kGemmThreads, GemmF32Args,
+          gemmF32<false>(args))
+QR_KERNEL(qr_gpu_quantize_per_token_kernel, kQuantizeThreads, QuantizeArgs,
+          quantizePerToken(args))
 
 #define QR_RULEBOOK_KERNEL(name, body)                                         \
   extern "C" __global__ void __launch_bounds__(kRulebookThreads)               \
@@ -117,36 +115,18 @@ QR_RULEBOOK_KERNEL(halved_count, compactCount<HalvedOutputs>)
 QR_RULEBOOK_KERNEL(halved_scan, compactScan<HalvedOutputs>)
 QR_RULEBOOK_KERNEL(halved_write, compactWrite<HalvedOutputs>)
 
-extern "C" __global__ void __launch_bounds__(kTopkThreads)
-    qr_gpu_pillar_select_topk(const RulebookArgs args) {
-  pillarSelectTopk(args);
-}
-
-extern "C" __global__ void __launch_bounds__(kPillarThreads)
-    qr_gpu_pillar_norms_f32_kernel(const PillarNormsArgs args) {
-  pillarNorms(args, false);
-}
-extern "C" __global__ void __launch_bounds__(kPillarThreads)
-    qr_gpu_pillar_norms_s8_kernel(const PillarNormsArgs args) {
-  pillarNorms(args, true);
-}
-extern "C" __global__ void __launch_bounds__(kPillarThreads)
-    qr_gpu_pillar_gather_f32(const PillarGatherArgs args) {
-  pillarGather<float>(args);
-}
-extern "C" __global__ void __launch_bounds__(kPillarThreads)
-    qr_gpu_pillar_gather_s8(const PillarGatherArgs args) {
-  pillarGather<int8_t>(args);
-}
-extern "C" __global__ void __launch_bounds__(kGemmThreads)
-    qr_gpu_pillar_conv_f32_kernel(const GemmF32Args args) {
-  gemmF32<true>(args);
-}
-extern "C" __global__ void __launch_bounds__(kPillarConvThreads)
-    qr_gpu_pillar_conv_f32_tiled(const GemmF32Args args) {
-  pillarConvF32Tiled(args);
-}
-extern "C" __global__ void __launch_bounds__(kPillarThreads)
-    qr_gpu_add_bias_kernel(const BiasArgs args) {
-  addBias(args);
-}
+QR_KERNEL(qr_gpu_pillar_select_topk, kTopkThreads, RulebookArgs,
+          pillarSelectTopk(args))
+QR_KERNEL(qr_gpu_pillar_norms_f32_kernel, kPillarThreads, PillarNormsArgs,
+          pillarNorms(args, false))
+QR_KERNEL(qr_gpu_pillar_norms_s8_kernel, kPillarThreads, PillarNormsArgs,
+          pillarNorms(args, true))
+QR_KERNEL(qr_gpu_pillar_gather_f32, kPillarThreads, PillarGatherArgs,
+          pillarGather<float>(args))
+QR_KERNEL(qr_gpu_pillar_gather_s8, kPillarThreads, PillarGatherArgs,
+          pillarGather<int8_t>(args))
+QR_KERNEL(qr_gpu_pillar_conv_f32_kernel, kGemmThreads, GemmF32Args,
+          gemmF32<true>(args))
+QR_KERNEL(qr_gpu_pillar_conv_f32_tiled, kPillarConvThreads, GemmF32Args,
+          pillarConvF32Tiled(args))
+QR_KERNEL(qr_gpu_add_bias_kernel, kPillarThreads, BiasArgs, addBias(args))
