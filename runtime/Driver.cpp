@@ -738,12 +738,16 @@ int Driver::main(int argc, char **argv) {
   }
   if (options.threads >= 0 && qr_set_num_threads(int32_t(options.threads)))
     return usageError(std::string("--threads: ") + qr_last_error());
-  // A model compiled for the GPU takes device pointers; one without the
-  // `device cuda` line is taken at the user's word.
+  // A model compiled for the GPU takes device pointers, a CPU one host
+  // pointers: the wrong kind would dereference the other's memory.
   bool gpuModel = std::strcmp(qr_model_device(model), "cuda") == 0;
   if (gpuModel && options.device == "cpu")
     return usageError("the model is compiled for the GPU (its signature says "
                       "'device cuda'); it cannot run with --device cpu");
+  if (!gpuModel && options.device == "cuda")
+    return usageError("the model is compiled for the CPU (its signature has "
+                      "no 'device cuda' line); run it with --device cpu, or "
+                      "compile it with --qnn-lower-to-gpu");
   options.cuda = options.device.empty() ? gpuModel : options.device == "cuda";
   // First, so that a machine without a GPU says so before files are read.
   if (options.cuda && qr_cuda_init() != 0)

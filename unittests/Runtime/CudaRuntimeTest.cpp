@@ -213,6 +213,18 @@ TEST(ModelDevice, DriverFollowsTheModel) {
                             0),
             0u)
       << onCpu.err;
+  // And a CPU model, whose code reads host pointers, not on the GPU.
+  ModelPtr cpu(qr_model_from_symbols(kOneBufferSignature, copyEntry));
+  ASSERT_TRUE(cpu) << qr_last_error();
+  DriverResult onGpu = runDriver(cpu.get(), {"--device", "cuda"});
+  EXPECT_EQ(onGpu.status, 2);
+  EXPECT_EQ(onGpu.err.rfind("model: error: the model is compiled for the CPU "
+                            "(its signature has no 'device cuda' line); run "
+                            "it with --device cpu, or compile it with "
+                            "--qnn-lower-to-gpu\n",
+                            0),
+            0u)
+      << onGpu.err;
 }
 
 //===----------------------------------------------------------------------===//
@@ -335,7 +347,7 @@ TEST(CudaNoDevice, DriverSaysWhy) {
   SKIP_WITH_CUDA();
   qr_cuda_init();
   std::string reason = lastError();
-  ModelPtr model(qr_model_from_symbols(kOneBufferSignature, copyEntry));
+  ModelPtr model(qr_model_from_symbols(kGpuSignature, copyEntry));
   ASSERT_TRUE(model) << qr_last_error();
   const char *argv[] = {"model", "--device", "cuda", nullptr};
   testing::internal::CaptureStderr();

@@ -11,6 +11,9 @@
  *   TEST_MODEL_NO_SIGNATURE    no quant_model_signature symbol
  *   TEST_MODEL_FAILING         quant_model_run returns 7
  *
+ * and TEST_MODEL_CUDA, whose signature says `device cuda` (for the
+ * driver's CUDA checks; its run touches no buffer, which would be device
+ * memory).
  *===----------------------------------------------------------------------===*/
 
 #include "quant/Runtime/Runtime.h"
@@ -33,15 +36,27 @@
 #define SIGNATURE_EXTRA ""
 #endif
 
+#if defined(TEST_MODEL_CUDA)
+#define SIGNATURE_DEVICE "device cuda\n"
+#else
+#define SIGNATURE_DEVICE ""
+#endif
+
 #if !defined(TEST_MODEL_NO_SIGNATURE)
-const char quant_model_signature[] = SIGNATURE_HEADER SIGNATURE_X
-    "input s float32 []\n" SIGNATURE_EXTRA "output y float32 [2,3]\n";
+const char quant_model_signature[] =
+    SIGNATURE_HEADER SIGNATURE_X "input s float32 []\n" SIGNATURE_EXTRA
+                                 "output y float32 [2,3]\n" SIGNATURE_DEVICE;
 #endif
 
 #if defined(TEST_MODEL_FAILING)
 int32_t quant_model_run(void **buffers) {
   (void)buffers;
   return 7;
+}
+#elif defined(TEST_MODEL_CUDA)
+int32_t quant_model_run(void **buffers) {
+  (void)buffers;
+  return 0;
 }
 #elif !defined(TEST_MODEL_NO_RUN)
 struct Scale {
