@@ -151,3 +151,18 @@ LogicalResult qnn::checkGpuGroups(Operation *op, int64_t depth,
                          "groups of a multiple of 64 along K, not groups of ")
          << groupSize;
 }
+
+void IntegerWeights::repeatGroups(int64_t positions) {
+  if (groups == 1)
+    return;
+  std::vector<float> repeatedScales;
+  std::vector<int32_t> repeatedZeroPoints;
+  for (int64_t position = 0; position < positions; ++position) {
+    repeatedScales.insert(repeatedScales.end(), scales.begin(), scales.end());
+    repeatedZeroPoints.insert(repeatedZeroPoints.end(), zeroPoints.begin(),
+                              zeroPoints.end());
+  }
+  groups *= positions;
+  scales = std::move(repeatedScales);
+  zeroPoints = std::move(repeatedZeroPoints);
+}

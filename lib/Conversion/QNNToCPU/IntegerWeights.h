@@ -34,6 +34,12 @@ struct IntegerWeights {
   /// re-biased when signed storage moves to a narrower width.
   IntegerWeights selectColumns(ArrayRef<int64_t> columns, unsigned newBits,
                                bool isSigned) const;
+
+  /// For K made of `positions` runs of the same channels (a convolution's
+  /// kernel positions): scale groups along the channels repeat in every
+  /// run, so that groups stay contiguous along K. Per-channel scales (one
+  /// group) stay one group over all of K.
+  void repeatGroups(int64_t positions);
 };
 
 /// Reads integer weights `weight` [.., K, N]-shaped through `index(k, n)`

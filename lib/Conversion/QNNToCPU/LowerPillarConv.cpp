@@ -289,8 +289,7 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
     return nullptr;
   }
 
-  /// The weights as one [taps · C_in, C_out] matrix: scale groups along
-  /// C_in repeat in every tap (per-channel scales stay one group).
+  /// The weights as one [taps · C_in, C_out] matrix.
   static FailureOr<IntegerWeights> readAllTaps(PillarConvOp op) {
     auto weightType = cast<RankedTensorType>(op.getWeight().getType());
     int64_t taps = weightType.getDimSize(0) * weightType.getDimSize(1);
@@ -298,19 +297,8 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
     FailureOr<IntegerWeights> weights = readIntegerWeights(
         op, op.getWeight(), op.getScales(), op.getZeroPoints(), taps * cin,
         cout, [&](int64_t k, int64_t n) { return k * cout + n; });
-    if (failed(weights) || weights->groups == 1)
-      return weights;
-    std::vector<float> scales;
-    std::vector<int32_t> zeroPoints;
-    for (int64_t t = 0; t < taps; ++t) {
-      scales.insert(scales.end(), weights->scales.begin(),
-                    weights->scales.end());
-      zeroPoints.insert(zeroPoints.end(), weights->zeroPoints.begin(),
-                        weights->zeroPoints.end());
-    }
-    weights->scales = std::move(scales);
-    weights->zeroPoints = std::move(zeroPoints);
-    weights->groups *= taps;
+    if (succeeded(weights))
+      weights->repeatGroups(taps);
     return weights;
   }
 

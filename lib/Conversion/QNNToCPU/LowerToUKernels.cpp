@@ -911,20 +911,8 @@ struct LowerConv2D : KernelPattern<Conv2DOp> {
           filters, weightIndex);
       if (failed(weights))
         return failure();
-      // Groups run along C inside each kernel position: repeat the [G, F]
-      // parameters once per position so groups are contiguous along K.
-      int64_t groups = weights->groups;
-      std::vector<float> scales;
-      std::vector<int32_t> zeroPoints;
-      for (int64_t position = 0; position < kernelH * kernelW; ++position) {
-        scales.insert(scales.end(), weights->scales.begin(),
-                      weights->scales.end());
-        zeroPoints.insert(zeroPoints.end(), weights->zeroPoints.begin(),
-                          weights->zeroPoints.end());
-      }
-      weights->groups = groups * kernelH * kernelW;
-      weights->scales = std::move(scales);
-      weights->zeroPoints = std::move(zeroPoints);
+      // Groups run along C inside each kernel position.
+      weights->repeatGroups(kernelH * kernelW);
       return weights;
     };
     FailureOr<Value> result = lowerLinear(
@@ -1080,7 +1068,6 @@ LogicalResult checkLowerable(Operation *root, KernelTarget target) {
                                      conv.getZeroPoints(), target)))
         return failure();
       if (gpu && integerWeights) {
-        // K = KH·KW·C, the groups along C repeated at each kernel position.
         auto weightType = cast<ShapedType>(conv.getWeight().getType());
         bool nchw = conv.getLayout() == ConvLayout::nchw;
         int64_t filters = weightType.getDimSize(nchw ? 0 : 3);
@@ -1088,7 +1075,10 @@ LogicalResult checkLowerable(Operation *root, KernelTarget target) {
         int64_t depth = weightType.getNumElements() / filters;
         int64_t groups =
             cast<ShapedType>(conv.getScales().getType()).getDimSize(0);
-        if (failed(checkGpuGroups(op, depth, groups * (depth / channels))))
+        // K = KH·KW·C: groups along C repeat at each kernel position
+        // (IntegerWeights::repeatGroups); per-channel scales are one group.
+        if (failed(checkGpuGroups(
+                op, depth, groups == 1 ? 1 : groups * (depth / channels))))
           return failure();
       }
       if (gpu && integerWeights && !isa<FloatType>(inputElement) &&

@@ -78,11 +78,11 @@ func.func @pillar_conv_asymmetric_w8a8(%f: tensor<?x64x!quant.uniform<i8:f32, 0.
 
 // -----
 
-func.func @conv_channel_groups(%x: tensor<1x8x8x32xf32>) -> tensor<1x8x8x16xf32> {
-  %w = arith.constant dense<1> : tensor<3x3x32x16xi4>
-  %s = arith.constant dense<0.5> : tensor<1x16xf32>
+func.func @conv_channel_groups(%x: tensor<1x8x8x64xf32>) -> tensor<1x8x8x16xf32> {
+  %w = arith.constant dense<1> : tensor<3x3x64x16xi4>
+  %s = arith.constant dense<0.5> : tensor<2x16xf32>
   // expected-error @below {{the GPU kernels take per-channel weight scales or groups of a multiple of 64 along K, not groups of 32}}
-  %y = qnn.conv2d %x, %w scales(%s : tensor<1x16xf32>) layout nhwc padding [1, 1, 1, 1]
-       : tensor<1x8x8x32xf32>, tensor<3x3x32x16xi4> -> tensor<1x8x8x16xf32>
+  %y = qnn.conv2d %x, %w scales(%s : tensor<2x16xf32>) layout nhwc padding [1, 1, 1, 1]
+       : tensor<1x8x8x64xf32>, tensor<3x3x64x16xi4> -> tensor<1x8x8x16xf32>
   return %y : tensor<1x8x8x16xf32>
 }
