@@ -512,9 +512,9 @@ __device__ void pillarConvF32Tiled(const GemmF32Args &p) {
   for (int i = 0; i < 8; ++i) {
     const int64_t m = m0 + ty * 8 + i;
     if (m < p.M)
-      *reinterpret_cast<float4 *>(p.C + m * p.ldc + n) =
-          make_float4(acc[i][0] + bias.x, acc[i][1] + bias.y,
-                      acc[i][2] + bias.z, acc[i][3] + bias.w);
+      __stcg(reinterpret_cast<float4 *>(p.C + m * p.ldc + n),
+             make_float4(acc[i][0] + bias.x, acc[i][1] + bias.y,
+                         acc[i][2] + bias.z, acc[i][3] + bias.w));
   }
 }
 
