@@ -89,8 +89,12 @@ LogicalResult boundResults(func::FuncOp function) {
     for (int64_t d = 1; d < type.getRank(); ++d)
       sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
     SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
-    results.push_back(tensor::InsertSliceOp::create(b, loc, value, padded,
-                                                    offsets, sizes, strides));
+    // A bound of 0 rows (a model on no pillars) leaves nothing to insert.
+    results.push_back(*bound == 0 ? padded
+                                  : tensor::InsertSliceOp::create(
+                                        b, loc, value, padded, offsets, sizes,
+                                        strides)
+                                        .getResult());
     resultAttrs.push_back(attrs);
     Value count = arith::IndexCastOp::create(b, loc, b.getI64Type(), rows);
     results.push_back(tensor::FromElementsOp::create(

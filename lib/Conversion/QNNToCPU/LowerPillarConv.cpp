@@ -126,6 +126,27 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
     mlir::quant::UniformQuantizedType int8Features = getSignedInt8Features(op);
     Value features = adaptor.getFeatures();
 
+    // No pillars at all (a static empty input): empty results, no kernels
+    // (a zero-row slice at offset 0 does not verify).
+    if (cast<RankedTensorType>(features.getType()).getDimSize(0) == 0) {
+      SmallVector<Value> empties;
+      for (Type type : op.getResultTypes()) {
+        auto converted =
+            cast<RankedTensorType>(getTypeConverter()->convertType(type));
+        SmallVector<int64_t> shape(converted.getShape());
+        shape[0] = 0;
+        Value empty = tensor::EmptyOp::create(rewriter, e.location(), shape,
+                                              converted.getElementType());
+        empties.push_back(empty.getType() == converted
+                              ? empty
+                              : tensor::CastOp::create(rewriter, e.location(),
+                                                       converted, empty)
+                                    .getResult());
+      }
+      rewriter.replaceOp(op, empties);
+      return success();
+    }
+
     // Rulebook.
     Value count = tensor::DimOp::create(rewriter, e.location(), features, 0);
     Value capacity = dilate ? e.scaled(count, taps) : count;

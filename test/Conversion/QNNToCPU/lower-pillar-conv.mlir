@@ -108,3 +108,18 @@ func.func @shared_rulebook(%f: tensor<?x8xf32>, %c: tensor<?x3xi32>) -> (tensor<
       : tensor<?x8xf32>, tensor<?x3xi32>, tensor<3x3x8x8xf32> -> tensor<?x8xf32>, tensor<?x3xi32>
   return %f3, %c3 : tensor<?x8xf32>, tensor<?x3xi32>
 }
+
+// -----
+
+// A static empty input: empty results, no kernel calls.
+// CHECK-LABEL: func.func @no_pillars
+// CHECK-NOT: qnn.ukernel
+// CHECK: %[[F:.*]] = tensor.empty() : tensor<0x16xf32>
+// CHECK: %[[C:.*]] = tensor.empty() : tensor<0x3xi32>
+// CHECK: return %[[F]], %[[C]]
+func.func @no_pillars(%f: tensor<0x8xf32>, %c: tensor<0x3xi32>) -> (tensor<0x16xf32>, tensor<0x3xi32>) {
+  %w = arith.constant dense<0.5> : tensor<3x3x8x16xf32>
+  %o, %oc = qnn.pillar_conv %f, %c, %w kind submanifold grid [8, 8]
+      : tensor<0x8xf32>, tensor<0x3xi32>, tensor<3x3x8x16xf32> -> tensor<0x16xf32>, tensor<0x3xi32>
+  return %o, %oc : tensor<0x16xf32>, tensor<0x3xi32>
+}

@@ -66,7 +66,7 @@ while len(coords) < n:
     if tuple(site) not in sites:
         sites.add(tuple(site))
         coords.append(site)
-coords = np.array(coords, dtype=np.int32)
+coords = np.array(coords, dtype=np.int32).reshape(-1, 3)
 if args.duplicate:
     coords[n - 1] = coords[n // 2]
 features = rng.standard_normal((n, channels[0])).astype(np.float32)
