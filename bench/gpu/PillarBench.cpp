@@ -93,8 +93,9 @@ Rulebook gpuRulebook(const RulebookCase &c) {
                            importance.as<double>(), c.threshold, c.topkRatio,
                            c.capacity(), out.as<int32_t>(),
                            neighbours.as<int32_t>(), dCounts.as<int64_t>());
+    // An invalid input is reported once the stream has been waited for.
+    checkKernels("qr_gpu_pillar_rulebook");
   });
-  checkKernels("qr_gpu_pillar_rulebook");
   dCounts.download(counts);
   r.rows = counts[0];
   r.status = counts[1];
@@ -477,10 +478,13 @@ void benchPillars(bool quick) {
                  dQ = toDevice(codes), dOut(N * 3 * 4),
                  dNeighbours(N * taps * 4), dCounts(16),
                  dY(N * C * sizeof(float));
+    // As a compiled model: the rulebook, then the row count read back.
     auto rulebook = [&](int) {
       qr_gpu_pillar_rulebook(N, dCoords.as<int32_t>(), H, W, 3, 1, 0, nullptr,
                              0.0, 0.0, N, dOut.as<int32_t>(),
                              dNeighbours.as<int32_t>(), dCounts.as<int64_t>());
+      int64_t rows = 0;
+      qr_cuda_read(&rows, dCounts.ptr, sizeof rows);
     };
     auto convF32 = [&](int) {
       qr_gpu_pillar_conv_f32(N, taps, C, C, dF.as<float>(),

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #ifdef QUANT_CUDA_HAVE_KERNELS
 // The fatbin of runtime/cuda/kernels (sm_80 and sm_90), embedded by that
@@ -62,6 +63,10 @@ struct State {
   };
   std::mutex functionsMutex;
   std::unordered_map<const char *, NamedFunction> functions;
+
+  // Checks to run at the next wait for the stream (deferUntilWait).
+  std::mutex deferredMutex;
+  std::vector<std::function<void()>> deferred;
 };
 
 // Never destroyed: compiled models may still call in from their static
@@ -202,6 +207,9 @@ std::string initialize(State &s) {
   QR_RESOLVE(memAlloc, cuMemAlloc);
   QR_RESOLVE(memAllocManaged, cuMemAllocManaged);
   QR_RESOLVE(memFree, cuMemFree);
+  QR_RESOLVE(memHostAlloc, cuMemHostAlloc);
+  QR_RESOLVE(memHostGetDevicePointer, cuMemHostGetDevicePointer);
+  QR_RESOLVE(memFreeHost, cuMemFreeHost);
   QR_RESOLVE(memAllocAsync, cuMemAllocAsync);
   QR_RESOLVE(memFreeAsync, cuMemFreeAsync);
   QR_RESOLVE(deviceGetDefaultMemPool, cuDeviceGetDefaultMemPool);
@@ -340,6 +348,27 @@ bool checkInModel(CUresult result, const char *call) {
   setLastError(message);
   qr_report_kernel_error(message.c_str());
   return false;
+}
+
+bool waitForStream(const char *call, bool inModel) {
+  State &s = state();
+  CUresult result = s.driver.streamSynchronize(s.stream);
+  if (!(inModel ? checkInModel(result, call) : check(result, call)))
+    return false;
+  std::vector<std::function<void()>> due;
+  {
+    std::lock_guard<std::mutex> lock(s.deferredMutex);
+    due.swap(s.deferred);
+  }
+  for (const std::function<void()> &run : due)
+    run();
+  return true;
+}
+
+void deferUntilWait(std::function<void()> check) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.deferredMutex);
+  s.deferred.push_back(std::move(check));
 }
 
 CUfunction kernel(const char *name) {

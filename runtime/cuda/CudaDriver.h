@@ -13,6 +13,7 @@
 
 #include <cuda.h>
 
+#include <functional>
 #include <string>
 
 namespace qr::cuda {
@@ -40,6 +41,11 @@ struct Driver {
   decltype(&::cuMemAlloc) memAlloc;
   decltype(&::cuMemAllocManaged) memAllocManaged;
   decltype(&::cuMemFree) memFree;
+  // Page-locked host memory mapped into the device (statuses kernels leave
+  // for the host, read without a copy).
+  decltype(&::cuMemHostAlloc) memHostAlloc;
+  decltype(&::cuMemHostGetDevicePointer) memHostGetDevicePointer;
+  decltype(&::cuMemFreeHost) memFreeHost;
   // Stream-ordered allocation from the device's default pool (gpu.alloc and
   // gpu.dealloc of compiled models, once per run).
   decltype(&::cuMemAllocAsync) memAllocAsync;
@@ -81,6 +87,17 @@ int multiprocessorCount();
 /// its default pool then keeps freed memory for reuse instead of returning
 /// it to the driver at every synchronisation.
 bool memoryPools();
+
+/// Waits for stream(), then runs the checks deferred until then
+/// (deferUntilWait). `call` names the wait in errors, which fail the model
+/// run in progress when `inModel` (checkInModel), else set qr_last_error().
+bool waitForStream(const char *call, bool inModel);
+
+/// Runs `check` once the work queued so far has finished, at the next
+/// waitForStream: how a kernel that leaves a status for the host (the
+/// pillar rulebook's) reports an error without waiting for the stream
+/// itself. Compiled models wait before they return.
+void deferUntilWait(std::function<void()> check);
 
 /// True for CUDA_SUCCESS; otherwise sets qr_last_error() to
 /// "<call>: <CUDA_ERROR_NAME> (<description>)" and returns false.

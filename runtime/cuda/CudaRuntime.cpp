@@ -137,7 +137,7 @@ int qr_cuda_memcpy_htod(void *device_dst, const void *host_src, size_t bytes) {
   if (!check(driver().memcpyHtoDAsync(toDevice(device_dst), host_src, bytes,
                                       stream()),
              "cuMemcpyHtoDAsync") ||
-      !check(driver().streamSynchronize(stream()), "cuStreamSynchronize"))
+      !waitForStream("cuStreamSynchronize", false))
     return -1;
   return 0;
 }
@@ -153,7 +153,7 @@ int qr_cuda_memcpy_dtoh(void *host_dst, const void *device_src, size_t bytes) {
   if (!check(driver().memcpyDtoHAsync(host_dst, toDevice(device_src), bytes,
                                       stream()),
              "cuMemcpyDtoHAsync") ||
-      !check(driver().streamSynchronize(stream()), "cuStreamSynchronize"))
+      !waitForStream("cuStreamSynchronize", false))
     return -1;
   return 0;
 }
@@ -191,9 +191,7 @@ int qr_cuda_memset_d8(void *device_dst, uint8_t value, size_t bytes) {
 int qr_cuda_synchronize(void) {
   if (!ensureInitialized())
     return -1;
-  return check(driver().streamSynchronize(stream()), "cuStreamSynchronize")
-             ? 0
-             : -1;
+  return waitForStream("cuStreamSynchronize", false) ? 0 : -1;
 }
 
 void *qr_cuda_stream(void) {
@@ -217,8 +215,7 @@ void qr_cuda_read(void *host, const void *device, size_t bytes) {
                        host, reinterpret_cast<CUdeviceptr>(device), bytes,
                        stream()),
                    "cuMemcpyDtoHAsync(qr_cuda_read)"))
-    checkInModel(driver().streamSynchronize(stream()),
-                 "cuStreamSynchronize(qr_cuda_read)");
+    waitForStream("cuStreamSynchronize(qr_cuda_read)", true);
 }
 
 void qr_cuda_write(void *device, const void *host, size_t bytes) {
@@ -289,7 +286,7 @@ void qr_cuda_release_constants(const void *begin, const void *end) {
            address < reinterpret_cast<uintptr_t>(end);
   };
   // Kernels still queued may read the copies.
-  check(driver().streamSynchronize(stream()), "cuStreamSynchronize");
+  waitForStream("cuStreamSynchronize", false);
   for (auto entry = cache.entries.begin(); entry != cache.entries.end();) {
     if (!inRange(entry->first)) {
       ++entry;

@@ -117,8 +117,11 @@ void qr_gpu_pillar_norms_s8(int64_t N, int64_t C, const int8_t *features,
  * site keeping the smallest ordinal inserted under it (atomicMin), so
  * "first occurrence" is decided without ordering the threads; the selected
  * sites are then compacted in ordinal order by a prefix sum. Top-k
- * importance is a radix select (ties to the lower index). The call waits
- * for its kernels once, to report an invalid input by name. */
+ * importance is a radix select (ties to the lower index). The call does not
+ * wait for its kernels: an invalid input (counts[1] != QR_PILLAR_OK) is
+ * reported by name, with the CPU's message, at the next wait for the
+ * stream (qr_cuda_read of the row count, qr_cuda_synchronize, the end of
+ * a model run). */
 void qr_gpu_pillar_rulebook(int64_t N, const int32_t *coords, int64_t height,
                             int64_t width, int64_t kernel, int64_t stride,
                             int32_t dilate, const double *importance,

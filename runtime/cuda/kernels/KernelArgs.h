@@ -170,6 +170,15 @@ struct RulebookStatus {
   long long outputs;            // M
 };
 
+/// What the host needs to name an invalid input: the status words and the
+/// offending pillar's coordinates, written by the last rulebook kernel into
+/// page-locked host memory (the coordinates' buffer may be gone by the time
+/// the host reads it).
+struct RulebookReport {
+  unsigned long long outOfGrid, duplicate;
+  int32_t coords[3];
+};
+
 struct RulebookArgs {
   const int32_t *coords; // [N][3] (batch, y, x)
   int64_t N, height, width, outHeight, outWidth;
@@ -184,6 +193,7 @@ struct RulebookArgs {
   int32_t *neighbours;
   int64_t *counts; // the caller's {M, QR_PILLAR_*}
   RulebookStatus *status;
+  RulebookReport *report; // device address of the host's report slot
   int32_t *blockCounts; // compaction: per-CTA counts, then offsets
   int64_t blocks;       // CTAs of the current compaction
 };

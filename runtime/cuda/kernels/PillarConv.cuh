@@ -403,14 +403,24 @@ __device__ void pillarSubmanifold(const RulebookArgs &p) {
     p.status->outputs = p.status->candidates = p.N;
 }
 
-/// The caller's counts: {M, QR_PILLAR_OK} or {0, the failure}.
+/// The caller's counts, {M, QR_PILLAR_OK} or {0, the failure}, and the
+/// host's report.
 __device__ void pillarFinish(const RulebookArgs &p) {
   const RulebookStatus &s = *p.status;
-  const int64_t failure = s.outOfGrid != ~0ull   ? 2 // QR_PILLAR_OUT_OF_GRID
+  const bool outside = s.outOfGrid != ~0ull;
+  const int64_t failure = outside                ? 2 // QR_PILLAR_OUT_OF_GRID
                           : s.duplicate != ~0ull ? 3 // QR_PILLAR_DUPLICATE
                                                  : 0;
   p.counts[0] = failure ? 0 : s.outputs;
   p.counts[1] = failure;
+  RulebookReport &r = *p.report;
+  r.outOfGrid = s.outOfGrid;
+  r.duplicate = s.duplicate;
+  const int64_t pillar = !failure  ? 0
+                         : outside ? int64_t(s.outOfGrid)
+                                   : int64_t(s.duplicate >> 32);
+  for (int c = 0; c < 3; ++c)
+    r.coords[c] = failure ? p.coords[3 * pillar + c] : 0;
 }
 
 //===----------------------------------------------------------------------===//

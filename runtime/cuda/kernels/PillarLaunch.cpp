@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 using namespace qr::gpu;
@@ -115,13 +116,12 @@ bool compact(const char *const (&stages)[3], int64_t ordinals,
 }
 
 /// The message the CPU rulebook gives for what the kernels found.
-void reportInvalidInput(const RulebookStatus &status, const int32_t *coords,
-                        int64_t height, int64_t width) {
-  const bool outside = status.outOfGrid != ~0ull;
+void reportInvalidInput(const RulebookReport &report, int64_t height,
+                        int64_t width) {
+  const bool outside = report.outOfGrid != ~0ull;
   const int64_t pillar =
-      outside ? int64_t(status.outOfGrid) : int64_t(status.duplicate >> 32);
-  int32_t c[3] = {0, 0, 0};
-  qr_cuda_memcpy_dtoh(c, coords + 3 * pillar, sizeof c);
+      outside ? int64_t(report.outOfGrid) : int64_t(report.duplicate >> 32);
+  const int32_t *c = report.coords;
   char message[192];
   if (outside)
     std::snprintf(message, sizeof message,
@@ -133,10 +133,68 @@ void reportInvalidInput(const RulebookStatus &status, const int32_t *coords,
     std::snprintf(message, sizeof message,
                   "pillar_conv: pillars %d and %lld share coordinates (batch "
                   "%d, y %d, x %d)",
-                  int(status.duplicate & 0xffffffffu), (long long)pillar, c[0],
+                  int(report.duplicate & 0xffffffffu), (long long)pillar, c[0],
                   c[1], c[2]);
   fail(message);
 }
+
+/// Page-locked report slots the rulebook kernels write and the host reads
+/// once the stream has been waited for (qr::cuda::deferUntilWait), so that
+/// a rulebook needs no wait of its own: the compiled model's read of the
+/// row count is the only one.
+class ReportSlots {
+public:
+  /// A free slot (waiting for the stream when all are pending), or -1
+  /// with the error reported.
+  int take(RulebookReport **host, RulebookReport **device) {
+    std::unique_lock<std::mutex> lock(mutex);
+    if (!slots && !allocate())
+      return -1;
+    if (busy[next]) {
+      lock.unlock();
+      if (!qr::cuda::waitForStream("cuStreamSynchronize", true))
+        return -1;
+      lock.lock();
+    }
+    const int slot = next;
+    next = (next + 1) % kSlots;
+    busy[slot] = true;
+    *host = slots + slot;
+    *device = deviceSlots + slot;
+    return slot;
+  }
+  void release(int slot) {
+    std::lock_guard<std::mutex> lock(mutex);
+    busy[slot] = false;
+  }
+
+private:
+  static constexpr int kSlots = 64;
+
+  bool allocate() {
+    const qr::cuda::Driver &d = qr::cuda::driver();
+    void *host = nullptr;
+    CUdeviceptr device = 0;
+    if (!qr::cuda::checkInModel(d.memHostAlloc(&host,
+                                               kSlots * sizeof(RulebookReport),
+                                               CU_MEMHOSTALLOC_DEVICEMAP),
+                                "cuMemHostAlloc(pillar rulebook reports)"))
+      return false;
+    if (!qr::cuda::checkInModel(d.memHostGetDevicePointer(&device, host, 0),
+                                "cuMemHostGetDevicePointer")) {
+      d.memFreeHost(host);
+      return false;
+    }
+    slots = static_cast<RulebookReport *>(host);
+    deviceSlots = reinterpret_cast<RulebookReport *>(device);
+    return true;
+  }
+
+  std::mutex mutex;
+  RulebookReport *slots = nullptr, *deviceSlots = nullptr;
+  bool busy[kSlots] = {};
+  int next = 0;
+};
 
 } // namespace
 
@@ -237,14 +295,19 @@ extern "C" void qr_gpu_pillar_rulebook(int64_t N, const int32_t *coords,
     ok = ok &&
          runRulebook("qr_gpu_pillar_neighbours", candidateBound * taps, args);
   }
-  if (!(ok && runRulebook("qr_gpu_pillar_finish", 1, args, 32)))
+  static ReportSlots reports;
+  RulebookReport *report = nullptr;
+  const int slot = ok ? reports.take(&report, &args.report) : -1;
+  if (slot < 0 || !runRulebook("qr_gpu_pillar_finish", 1, args, 32)) {
+    if (slot >= 0)
+      reports.release(slot);
     return setCounts(counts, 0, QR_PILLAR_INVALID_ARGUMENTS);
-
-  RulebookStatus status;
-  if (qr_cuda_memcpy_dtoh(&status, args.status, sizeof status) != 0)
-    return (void)fail(qr_last_error());
-  if (status.outOfGrid != ~0ull || status.duplicate != ~0ull)
-    reportInvalidInput(status, coords, height, width);
+  }
+  qr::cuda::deferUntilWait([report, slot, height, width] {
+    if (report->outOfGrid != ~0ull || report->duplicate != ~0ull)
+      reportInvalidInput(*report, height, width);
+    reports.release(slot);
+  });
 }
 
 namespace {
