@@ -62,6 +62,12 @@ void registerLowerToCPUPipeline();
 /// kernels compiled for NVVM, and the host side to llvm, as one pipeline.
 void registerLowerToGPUPipeline();
 
+/// The stages --qnn-lower-to-cpu and --qnn-lower-to-gpu share, as textual
+/// pipeline: qnn ops to `target`'s kernel calls, dynamic results bounded,
+/// one-shot bufferization and the model ABI entry (`entry`: the function
+/// exported, or empty for the only public one).
+std::string modelToBuffersPipeline(KernelTarget target, StringRef entry);
+
 /// The function a compiled model is built from: `entry` when given, else the
 /// only public function with a body. Otherwise emits an error on `module`
 /// saying what the model was wanted for (`purpose`: "export", "calibrate")

@@ -29,31 +29,22 @@ struct LowerToCPUOptions : PassPipelineOptions<LowerToCPUOptions> {
 
 /// The stages, in order; see the pass descriptions for each qnn step.
 std::string pipelineText(const LowerToCPUOptions &options) {
-  return llvm::formatv(
-      "qnn-lower-to-ukernels,"
-      "canonicalize,"
-      "qnn-bound-dynamic-results,"
-      "one-shot-bufferize{{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
-      "buffer-results-to-out-params{{add-result-attr hoist-static-allocs "
-      "modify-public-functions},"
-      "buffer-deallocation-pipeline,"
-      "qnn-emit-model-entry{0},"
-      "func.func(convert-linalg-to-loops),"
-      "qnn-lower-ukernel-calls,"
-      "convert-math-to-llvm,"
-      "convert-math-to-libm,"
-      "expand-strided-metadata,"
-      "lower-affine,"
-      "convert-scf-to-cf,"
-      "finalize-memref-to-llvm,"
-      "convert-arith-to-llvm,"
-      "convert-index-to-llvm,"
-      "convert-func-to-llvm,"
-      "convert-cf-to-llvm,"
-      "reconcile-unrealized-casts",
-      options.entry.empty() ? std::string()
-                            : "{entry=" + options.entry.getValue() + "}");
+  return qnn::modelToBuffersPipeline(qnn::KernelTarget::cpu,
+                                     options.entry.getValue()) +
+         ","
+         "func.func(convert-linalg-to-loops),"
+         "qnn-lower-ukernel-calls,"
+         "convert-math-to-llvm,"
+         "convert-math-to-libm,"
+         "expand-strided-metadata,"
+         "lower-affine,"
+         "convert-scf-to-cf,"
+         "finalize-memref-to-llvm,"
+         "convert-arith-to-llvm,"
+         "convert-index-to-llvm,"
+         "convert-func-to-llvm,"
+         "convert-cf-to-llvm,"
+         "reconcile-unrealized-casts";
 }
 
 void buildLowerToCPUPipeline(OpPassManager &pm,
@@ -63,6 +54,25 @@ void buildLowerToCPUPipeline(OpPassManager &pm,
 }
 
 } // namespace
+
+std::string qnn::modelToBuffersPipeline(KernelTarget target, StringRef entry) {
+  const bool gpu = target == KernelTarget::gpu;
+  std::string entryOptions = gpu ? "device=cuda" : "";
+  if (!entry.empty())
+    entryOptions += (gpu ? " entry=" : "entry=") + entry.str();
+  return llvm::formatv(
+      "qnn-lower-to-ukernels{0},"
+      "canonicalize,"
+      "qnn-bound-dynamic-results,"
+      "one-shot-bufferize{{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "buffer-results-to-out-params{{add-result-attr hoist-static-allocs "
+      "modify-public-functions},"
+      "buffer-deallocation-pipeline,"
+      "qnn-emit-model-entry{1}",
+      gpu ? "{target=gpu}" : "",
+      entryOptions.empty() ? std::string() : "{" + entryOptions + "}");
+}
 
 void qnn::registerLowerToCPUPipeline() {
   PassPipelineRegistration<LowerToCPUOptions>(

@@ -50,56 +50,49 @@ struct LowerToGPUOptions : PassPipelineOptions<LowerToGPUOptions> {
 
 /// The stages, in order; see the pass descriptions for each qnn step.
 std::string pipelineText(const LowerToGPUOptions &options) {
-  return llvm::formatv(
-      // Tensors: kernel calls and element-wise generics, as for the CPU.
-      "qnn-lower-to-ukernels{{target=gpu},"
-      "canonicalize,"
-      "qnn-bound-dynamic-results,"
-      "one-shot-bufferize{{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
-      "buffer-results-to-out-params{{add-result-attr hoist-static-allocs "
-      "modify-public-functions},"
-      "buffer-deallocation-pipeline,"
-      "qnn-emit-model-entry{{device=cuda{0}},"
-      // Buffers: on the device; loops: kernels.
-      "qnn-gpu-buffers,"
-      "qnn-gpu-reduction-loops,"
-      "func.func(convert-linalg-to-parallel-loops),"
-      "qnn-gpu-tile-loops,"
-      "func.func(gpu-map-parallel-loops,"
-      "convert-parallel-loops-to-gpu),"
-      // Folds the loop bounds to constants and moves them into the kernels
-      // (a constant divisor instead of a 64-bit division by an argument);
-      // canonicalizing loops before the mapping would merge the tiles back
-      // into one loop.
-      "canonicalize,"
-      "func.func(gpu-launch-sink-index-computations),"
-      "qnn-check-host-memory-access,"
-      "gpu-kernel-outlining,"
-      "qnn-merge-gpu-modules,"
-      "qnn-gpu-stream-order,"
-      "qnn-lower-ukernel-calls,"
-      // Kernels: NVVM, then a binary for the chip.
-      "convert-scf-to-cf,"
-      "expand-strided-metadata,"
-      "lower-affine,"
-      "nvvm-attach-target{{chip={1} features={2} O=3},"
-      "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
-      "reconcile-unrealized-casts),"
-      // Host: llvm, with the mgpu* calls the runtime implements.
-      "gpu-to-llvm,"
-      "gpu-module-to-binary{{format={3} toolkit={4}},"
-      "convert-arith-to-llvm,"
-      "convert-index-to-llvm,"
-      "convert-func-to-llvm,"
-      "convert-cf-to-llvm,"
-      "canonicalize,"
-      "cse,"
-      "reconcile-unrealized-casts",
-      options.entry.empty() ? std::string()
-                            : " entry=" + options.entry.getValue(),
-      options.chip.getValue(), options.features.getValue(),
-      options.format.getValue(), options.cudaPath.getValue());
+  // Tensors: kernel calls and element-wise generics, as for the CPU.
+  return qnn::modelToBuffersPipeline(qnn::KernelTarget::gpu,
+                                     options.entry.getValue()) +
+         llvm::formatv(
+             ","
+             // Buffers: on the device; loops: kernels.
+             "qnn-gpu-buffers,"
+             "qnn-gpu-reduction-loops,"
+             "func.func(convert-linalg-to-parallel-loops),"
+             "qnn-gpu-tile-loops,"
+             "func.func(gpu-map-parallel-loops,"
+             "convert-parallel-loops-to-gpu),"
+             // Folds the loop bounds to constants and moves them into the
+             // kernels (a constant divisor instead of a 64-bit division by an
+             // argument); canonicalizing loops before the mapping would merge
+             // the tiles back into one loop.
+             "canonicalize,"
+             "func.func(gpu-launch-sink-index-computations),"
+             "qnn-check-host-memory-access,"
+             "gpu-kernel-outlining,"
+             "qnn-merge-gpu-modules,"
+             "qnn-gpu-stream-order,"
+             "qnn-lower-ukernel-calls,"
+             // Kernels: NVVM, then a binary for the chip.
+             "convert-scf-to-cf,"
+             "expand-strided-metadata,"
+             "lower-affine,"
+             "nvvm-attach-target{{chip={0} features={1} O=3},"
+             "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
+             "reconcile-unrealized-casts),"
+             // Host: llvm, with the mgpu* calls the runtime implements.
+             "gpu-to-llvm,"
+             "gpu-module-to-binary{{format={2} toolkit={3}},"
+             "convert-arith-to-llvm,"
+             "convert-index-to-llvm,"
+             "convert-func-to-llvm,"
+             "convert-cf-to-llvm,"
+             "canonicalize,"
+             "cse,"
+             "reconcile-unrealized-casts",
+             options.chip.getValue(), options.features.getValue(),
+             options.format.getValue(), options.cudaPath.getValue())
+             .str();
 }
 
 /// The oldest PTX ISA version (as in +ptxNN) that targets each chip the
