@@ -39,6 +39,10 @@ bool qr::gpu::launch(const char *name, unsigned gx, unsigned gy, unsigned gz,
                           params, name);
 }
 
+bool qr::gpu::aligned16(const void *p) {
+  return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
 unsigned qr::gpu::blocksFor(long long items, int threads) {
   return unsigned(std::max(1ll, (items + threads - 1) / threads));
 }
@@ -68,10 +72,6 @@ constexpr int64_t kMaxStreamSplits = 16;
 
 /// Shared memory a CTA may take without raising its limit.
 constexpr int64_t kDefaultSharedBytes = 48 * 1024;
-
-bool aligned16(const void *p) {
-  return reinterpret_cast<uintptr_t>(p) % 16 == 0;
-}
 
 /// Launches the streaming kernel: rows in chunks of up to 64 (grid z), K
 /// split so that the grid has about 32 warps a multiprocessor, at most

@@ -35,6 +35,9 @@ bool prepareMatmul(const char *what, int64_t M, int64_t N, int64_t K,
 /// variant.
 bool launchTiled(const char *activation, const MatmulArgs &args);
 
+/// Whether `p` allows 16-byte vector accesses.
+bool aligned16(const void *p);
+
 /// Blocks of `threads` covering `items` (at least one).
 unsigned blocksFor(long long items, int threads);
 

@@ -388,12 +388,9 @@ extern "C" void qr_gpu_pillar_conv_f32(int64_t M, int64_t taps, int64_t C_in,
   GemmF32Args args{features, weights,    out,           M,   C_out, taps * C_in,
                    C_in,     C_out,      C_out,         0,   0,     0,
                    0,        neighbours, int32_t(taps), bias};
-  const auto aligned = [](const void *p) {
-    return reinterpret_cast<uintptr_t>(p) % 16 == 0;
-  };
   const bool tiled = C_in % kPillarTileK == 0 && C_out % 4 == 0 &&
-                     aligned(features) && aligned(weights) && aligned(out) &&
-                     aligned(bias);
+                     aligned16(features) && aligned16(weights) &&
+                     aligned16(out) && aligned16(bias);
   const int64_t tile = tiled ? kPillarTile : kGemmTile;
   const int64_t rowTiles = (M + tile - 1) / tile;
   if (rowTiles > 65535)
@@ -421,7 +418,7 @@ void packedConv(const char *activation, int64_t M, int64_t taps, int64_t cin,
                 int32_t aZeroPoint, const float *bias, float *out) {
   const int64_t K = taps * cin;
   const bool integer = elementBytes == 1;
-  if (cin % kBlockK == 0 && reinterpret_cast<uintptr_t>(features) % 16 == 0) {
+  if (cin % kBlockK == 0 && aligned16(features)) {
     MatmulArgs args{};
     // A is gathered: prepareMatmul's checks see the gathered rows (K
     // long); the features' own rows are C_in long.
