@@ -133,17 +133,10 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
       for (Type type : op.getResultTypes()) {
         auto converted =
             cast<RankedTensorType>(getTypeConverter()->convertType(type));
-        SmallVector<int64_t> shape(converted.getShape());
-        shape[0] = 0;
-        Value empty = tensor::EmptyOp::create(rewriter, e.location(), shape,
-                                              converted.getElementType());
-        empties.push_back(empty.getType() == converted
-                              ? empty
-                              : tensor::CastOp::create(rewriter, e.location(),
-                                                       converted, empty)
-                                    .getResult());
+        empties.push_back(
+            e.empty({0, converted.getDimSize(1)}, converted.getElementType()));
       }
-      rewriter.replaceOp(op, empties);
+      replaceWithResults(op, empties, e, rewriter);
       return success();
     }
 
@@ -267,11 +260,18 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
       }
     }
 
-    // The declared result types may be static (a stride-1 submanifold conv
-    // of a static input keeps its row count).
+    replaceWithResults(op, {result, outCoords}, e, rewriter);
+    return success();
+  }
+
+  /// Replaces `op` by `values`, cast to its declared result types where they
+  /// differ: those may be static (a stride-1 submanifold conv of a static
+  /// input keeps its row count; an empty input has none).
+  void replaceWithResults(PillarConvOp op, ValueRange values,
+                          PillarConvEmitter &e,
+                          ConversionPatternRewriter &rewriter) const {
     SmallVector<Value> replacements;
-    for (auto [value, type] :
-         llvm::zip(ValueRange{result, outCoords}, op.getResultTypes())) {
+    for (auto [value, type] : llvm::zip(values, op.getResultTypes())) {
       Type converted = getTypeConverter()->convertType(type);
       replacements.push_back(
           value.getType() == converted
@@ -280,7 +280,6 @@ struct LowerPillarConv : OpConversionPattern<PillarConvOp> {
                     .getResult());
     }
     rewriter.replaceOp(op, replacements);
-    return success();
   }
 
   /// An earlier stride-1 submanifold rulebook of this block on `coords` with
