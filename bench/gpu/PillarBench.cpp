@@ -342,7 +342,6 @@ double checkConv(const ConvCase &c, std::mt19937_64 &rng) {
                               dOut.as<float>());
       });
     }
-    checkKernels("pillar conv");
   }
   checkKernels("pillar conv");
   if (!error.empty())
