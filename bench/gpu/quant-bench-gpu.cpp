@@ -51,6 +51,19 @@ void checkCublas(cublasStatus_t status, const char *what) {
 /// streaming kernel up to 64.
 bool usesTiledKernel(int64_t M) { return M > 64; }
 
+/// The integer launcher's choice (Launch.cpp) on a 132-multiprocessor
+/// H100/H200: the wgmma kernel for 8-bit per-channel codes when its
+/// 128 × 256 tiles give every multiprocessor one.
+const char *integerKernel(int64_t M, int64_t N, int64_t K, int bits,
+                          int64_t group) {
+  if (!usesTiledKernel(M) || K % 16 != 0)
+    return "(stream)";
+  const int64_t tiles = (M + 127) / 128 * (((N + 15) / 16 * 16 + 255) / 256);
+  return bits == 8 && group == K && M >= 128 && K >= 64 && tiles >= 132
+             ? "(wgmma)"
+             : "(tiled)";
+}
+
 float roundToHalf(float x) { return __half2float(__float2half_rn(x)); }
 
 //===----------------------------------------------------------------------===//
@@ -193,7 +206,7 @@ void checkInteger(std::mt19937_64 &rng, CheckTable &table, int64_t M, int64_t N,
                 bits, long(M), long(N), long(K), long(group),
                 perToken ? "token" : "tensor", aZero);
   table.row(what, relativeError(C, ref), 1e-6,
-            usesTiledKernel(M) && K % 16 == 0 ? "(tiled)" : "(stream)");
+            integerKernel(M, N, K, bits, group));
 }
 
 void checkHadamard(std::mt19937_64 &rng, CheckTable &table, int64_t rows,
@@ -340,6 +353,11 @@ int runChecks(uint64_t seed) {
     checkInteger(rng, t, 1100, 2000, 320, bits, 320, true, 0);
     checkInteger(rng, t, 300, 130, 96, bits, 96, true, -2);
   }
+  // The wgmma kernel: partial row and column tiles, K not a multiple of
+  // the 64-k block, a single block, an odd ldc (scalar stores).
+  checkInteger(rng, t, 1100, 4000, 320, 8, 320, true, 0);
+  checkInteger(rng, t, 640, 8000, 64, 8, 64, true, 3);
+  checkInteger(rng, t, 1300, 3599, 400, 8, 400, false, -5);
   for (int64_t n : {1, 2, 16, 64, 128, 256, 1024, 4096, 8192, 16384, 32768})
     checkHadamard(rng, t, n >= 8192 ? 3 : 7, n, n % 3 != 0);
   for (int64_t n : {12, 1536, 1280, 7168})
@@ -579,6 +597,16 @@ void profileDecode() {
                          dC.as<float>(), NK);
       checkKernels("profile");
     }
+  // W8A8 prefill, the wgmma kernel.
+  const int64_t M = 4096, NK = 4096;
+  std::vector<uint8_t> packed = randomPackedWeights(rng, 8, NK, NK, NK);
+  std::vector<int8_t> A(M * NK);
+  for (auto &a : A)
+    a = int8_t(rng());
+  DeviceBuffer dW = toDevice(packed), dA = toDevice(A), dC(M * NK * 4);
+  qr_gpu_matmul_s8(M, NK, NK, 8, NK, dA.as<int8_t>(), NK, nullptr, 0.01f, 0,
+                   dW.ptr, dC.as<float>(), NK);
+  checkKernels("profile");
 }
 
 } // namespace
@@ -594,7 +622,7 @@ int main(int argc, char **argv) {
                  "       quant-bench-gpu pillar [--quick]  (sparse pillar "
                  "conv timings)\n"
                  "       quant-bench-gpu profile   (one W4A16 decode call a "
-                 "shape, for ncu)\n"
+                 "shape and a W8A8 4096³, for ncu)\n"
                  "check runs every GPU kernel against a float64 reference on "
                  "fresh random inputs;\nbench times them against cuBLAS / "
                  "cuBLASLt and a device copy.\n");

@@ -34,8 +34,8 @@ fi
 
 if command -v cuobjdump >/dev/null; then
   step "SASS of the tensor-core kernels"
-  cuobjdump --dump-sass --gpu-architecture sm_90 "$bundle/kernels.fatbin" > "$out/sass.txt" 2>&1 || true
-  grep -oE "(HMMA|IMMA|LDSM|LDGSTS|SHFL\.BFLY|LDL|STL)[A-Z0-9.]*" "$out/sass.txt" | sort | uniq -c
+  cuobjdump --dump-sass --gpu-architecture sm_90a "$bundle/kernels.fatbin" > "$out/sass.txt" 2>&1 || true
+  grep -oE "(HMMA|IMMA|[HI]GMMA|UTMALDG|LDSM|LDGSTS|SHFL\.BFLY|LDL|STL)[A-Z0-9.]*" "$out/sass.txt" | sort | uniq -c
 fi
 
 step "benchmarks"

@@ -227,6 +227,7 @@ std::string initialize(State &s) {
   QR_RESOLVE(funcSetAttribute, cuFuncSetAttribute);
   QR_RESOLVE(launchKernel, cuLaunchKernel);
   QR_RESOLVE(launchKernelEx, cuLaunchKernelEx);
+  QR_RESOLVE(tensorMapEncodeTiled, cuTensorMapEncodeTiled);
 #undef QR_RESOLVE
   if (!resolve.missing.empty())
     return "CUDA driver '" + std::string(libraryName) + "' has no " +

@@ -67,6 +67,8 @@ struct Driver {
   decltype(&::cuLaunchKernel) launchKernel;
   // Launches with attributes (thread-block clusters, sm_90).
   decltype(&::cuLaunchKernelEx) launchKernelEx;
+  // TMA descriptors of the Hopper kernels' operands.
+  decltype(&::cuTensorMapEncodeTiled) tensorMapEncodeTiled;
 };
 
 /// Loads the driver, creates the context and stream (once; thread-safe).

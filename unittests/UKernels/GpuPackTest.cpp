@@ -51,21 +51,27 @@ TEST_P(GpuPackTest, EveryValueIsWhereTheKernelsReadIt) {
             0);
 
   // Codes: lane (g, t) of the warp reading panel p, block b holds, for k32
-  // step s and n8 tile τ, column 16p + 8τ + g and k = 64b + 32s + 4t + j
-  // (j < 4) or 64b + 32s + 16 + 4t + (j − 4).
-  for (int64_t k = 0; k < roundUp(c.K, 64); ++k)
+  // step s and n8 tile τ, column 16p + 8τ + g and k = 64b + 16t + 8s + j.
+  // 4-bit: 512 bytes a (panel, block), lane-major; 8-bit: by block pairs,
+  // each column's 128 k of a pair contiguous in k order (the K-major rows
+  // TMA hands to wgmma), an odd block count padded by a block.
+  const int64_t storedBlocks = c.bits == 8 ? roundUp(blocks, 2) : blocks;
+  for (int64_t k = 0; k < storedBlocks * 64; ++k)
     for (int64_t n = 0; n < c.N; ++n) {
       int64_t p = n / 16, tile = (n % 16) / 8, g = n % 8;
-      int64_t b = k / 64, s = (k % 64) / 32, r = k % 32;
-      int64_t t = (r % 16) / 4, j = (r % 4) + (r >= 16 ? 4 : 0);
+      int64_t b = k / 64, r = k % 64;
+      int64_t t = r / 16, s = (r % 16) / 8, j = r % 8;
       int64_t lane = 4 * g + t;
-      const uint8_t *base = blob.data() + (p * blocks + b) * panelBytes;
       uint32_t stored;
       if (c.bits == 4) {
+        const uint8_t *base = blob.data() + (p * blocks + b) * panelBytes;
         uint8_t byte = base[lane * 16 + (s * 2 + tile) * 4 + j % 4];
         stored = j < 4 ? byte & 15 : byte >> 4;
       } else {
-        stored = base[s * 512 + lane * 16 + tile * 8 + j] ^ 0x80u;
+        const uint8_t *column =
+            blob.data() + ((p * storedBlocks / 2 + b / 2) * 2 + tile) * 1024 +
+            g * 128;
+        stored = column[k % 128] ^ 0x80u;
       }
       // Padding k holds the last group's zero point: (u − z) = 0.
       uint32_t want = k < c.K ? codes[k * c.N + n] : zeros[(G - 1) * c.N + n];
@@ -73,7 +79,7 @@ TEST_P(GpuPackTest, EveryValueIsWhereTheKernelsReadIt) {
     }
 
   // Per-group regions, each 256-byte aligned after the codes.
-  int64_t offset = roundUp(N16 / 16 * blocks * panelBytes, 256);
+  int64_t offset = roundUp(N16 / 16 * storedBlocks * panelBytes, 256);
   auto region = [&](int64_t elementBytes) {
     int64_t at = offset;
     offset = roundUp(offset + elementBytes * G * N16, 256);

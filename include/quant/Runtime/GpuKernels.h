@@ -33,7 +33,9 @@ extern "C" {
  *     the f16 kernels use them as two m16n8k16 fragments under a fixed
  *     permutation of k that A is staged with. 4-bit codes are placed so
  *     that one `lop3` with 0x64006400 yields two f16 values 1024 + u
- *     (Marlin's trick), 8-bit ones are stored as u − 128. K is padded to
+ *     (Marlin's trick), 8-bit ones are stored as u − 128 with each lane's
+ *     16 bytes one column's 64 k (every n8 tile an 8 × 64-byte K-major
+ *     block, which Hopper's wgmma reads through TMA as is). K is padded to
  *     64 with the zero point (u − z = 0), N to 16;
  *   - then, per group and column ([G][N16]): 0x6400 | z (the f16 1024 + z),
  *     the f32 scales, and the int32 column sums of (u − z) (for the

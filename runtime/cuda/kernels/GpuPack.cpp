@@ -22,10 +22,11 @@ int64_t fragmentColumn(int64_t panel, int tile, int laneGroup) {
 }
 
 /// k of fragment value j ∈ [0, 8) of lane quad `quad` in k32 step `step` of
-/// block `block` (the B fragment of mma.sync m16n8k32).
+/// block `block`. mma.sync m16n8k32 takes any k order A shares; this one
+/// gives each lane 16 consecutive k of a block, so that A's fragments are
+/// 16-byte runs of its rows and 8-bit columns are in natural k order.
 int64_t fragmentK(int64_t block, int step, int quad, int j) {
-  return block * kBlockK + step * 32 +
-         (j < 4 ? 4 * quad + j : 12 + 4 * quad + j);
+  return block * kBlockK + 16 * quad + 8 * step + j;
 }
 
 } // namespace
@@ -65,8 +66,7 @@ extern "C" int qr_gpu_pack_weights(int32_t bits, int64_t K, int64_t N,
   };
 
   for (int64_t panel = 0; panel < g.panels(); ++panel)
-    for (int64_t block = 0; block < g.blocksK; ++block) {
-      uint8_t *base = blob + (panel * g.blocksK + block) * g.panelBytes();
+    for (int64_t block = 0; block < g.storedBlocks(); ++block)
       for (int lane = 0; lane < 32; ++lane)
         for (int step = 0; step < 2; ++step)
           for (int tile = 0; tile < 2; ++tile) {
@@ -74,21 +74,24 @@ extern "C" int qr_gpu_pack_weights(int32_t bits, int64_t K, int64_t N,
             uint32_t value[8];
             for (int j = 0; j < 8; ++j)
               value[j] = code(fragmentK(block, step, lane % 4, j), n);
+            uint8_t *run = blob + g.codeRunOffset(panel, block, tile, lane);
             if (bits == 4) {
               // Byte i: b_i low, b_{4+i} high, so that `w & 0x0f0f0f0f` and
               // `(w >> 4) & 0x0f0f0f0f` are the two int8 fragment words and
               // `(w >> 4j) & 0x000f000f` pairs for the f16 kernels.
-              uint8_t *word = base + lane * 16 + (step * 2 + tile) * 4;
+              uint8_t *word = run + (step * 2 + tile) * 4;
               for (int i = 0; i < 4; ++i)
                 word[i] = static_cast<uint8_t>(value[i] | value[4 + i] << 4);
             } else {
               // u − 128 as int8 (the symmetric value), u recovered by ^0x80.
-              uint8_t *words = base + step * 512 + lane * 16 + tile * 8;
+              // A lane's 16 bytes are 16 consecutive k of one column, so
+              // each column's block pair is 128 bytes in k order: the
+              // K-major rows Hopper's wgmma reads B from (Wgmma.cuh).
+              uint8_t *words = run + step * 8;
               for (int j = 0; j < 8; ++j)
                 words[j] = static_cast<uint8_t>(value[j] ^ 0x80u);
             }
           }
-    }
 
   auto *zeroBiasF16 = reinterpret_cast<uint16_t *>(blob + g.zeroBiasF16);
   auto *scalesF32 = reinterpret_cast<float *>(blob + g.scalesF32);

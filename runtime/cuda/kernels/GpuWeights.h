@@ -25,6 +25,10 @@ constexpr int64_t kPanelCols = 16;
 constexpr int64_t kBlockK = 64;
 constexpr int64_t kRegionAlign = 256;
 
+QR_HOST_DEVICE inline int64_t roundUp(int64_t x, int64_t to) {
+  return (x + to - 1) / to * to;
+}
+
 struct WeightGeometry {
   int32_t bits;
   int64_t K, N, groupSize;
@@ -38,11 +42,23 @@ struct WeightGeometry {
 
   QR_HOST_DEVICE int64_t panelBytes() const { return bits * 128; }
   QR_HOST_DEVICE int64_t panels() const { return paddedN / kPanelCols; }
+  /// k blocks stored a panel: 8-bit codes go by pairs of blocks, so that a
+  /// column's 128 k of a pair are contiguous (the rows of Hopper's wgmma
+  /// stages, Wgmma.cuh); an odd count gets a block of zero points.
+  QR_HOST_DEVICE int64_t storedBlocks() const {
+    return bits == 8 ? roundUp(blocksK, 2) : blocksK;
+  }
+  /// Byte offset of lane `lane`'s 16 bytes of codes of block `block` of
+  /// panel `panel`: both n8 tiles' (4-bit), or n8 tile `tile`'s (8-bit,
+  /// [panel][block pair][tile][8 columns][128 k]).
+  QR_HOST_DEVICE int64_t codeRunOffset(int64_t panel, int64_t block, int tile,
+                                       int lane) const {
+    if (bits == 4)
+      return (panel * blocksK + block) * 512 + lane * 16;
+    return ((panel * (storedBlocks() / 2) + block / 2) * 2 + tile) * 1024 +
+           (lane / 4) * 128 + (block % 2) * 64 + (lane % 4) * 16;
+  }
 };
-
-QR_HOST_DEVICE inline int64_t roundUp(int64_t x, int64_t to) {
-  return (x + to - 1) / to * to;
-}
 
 /// False for what the kernels cannot take: bits not 4 or 8, a group size
 /// that neither is K nor a multiple of kBlockK dividing K, empty shapes.
@@ -60,7 +76,7 @@ QR_HOST_DEVICE inline bool makeWeightGeometry(int32_t bits, int64_t K,
   g->blocksK = roundUp(K, kBlockK) / kBlockK;
   g->groups = K / groupSize;
   g->blocksPerGroup = g->groups == 1 ? g->blocksK : groupSize / kBlockK;
-  int64_t codes = g->panels() * g->blocksK * g->panelBytes();
+  int64_t codes = g->panels() * g->storedBlocks() * g->panelBytes();
   int64_t perGroup = g->groups * g->paddedN;
   g->zeroBiasF16 = roundUp(codes, kRegionAlign);
   g->scalesF32 = roundUp(g->zeroBiasF16 + 2 * perGroup, kRegionAlign);

@@ -11,6 +11,8 @@
 
 #include "GpuWeights.h"
 
+#include <cuda.h>
+
 namespace qr::gpu {
 
 // Launch geometry, shared by the kernels and their launchers.
@@ -52,6 +54,19 @@ using LargeTile = TileShape<128, 128, 2, 4>;
 /// whose rows are gathered: 64 × 64, 2 × 2 warps of 32 × 32, so that a
 /// KITTI layer has enough CTAs for the multiprocessors.
 using PillarTile = TileShape<64, 64, 2, 2>;
+/// CTAs a multiprocessor a tiled kernel is compiled for: two for the large
+/// integer tiles in one group, whose registers fit in 128 a thread (the
+/// second CTA hides the ring's latency; measured: W4A8 at 4096² takes 0.39
+/// instead of 0.26 ms with one); one otherwise, where ptxas would spill
+/// under a cap of 128 (qr_gpu_pillar_tiled_f16_w4 did, left to its
+/// occupancy heuristic).
+template <class Tile>
+QR_HOST_DEVICE constexpr int tiledMinBlocks(bool intActivations, bool grouped) {
+  return Tile::kM == LargeTile::kM && Tile::kN == LargeTile::kN &&
+                 intActivations && !grouped
+             ? 2
+             : 1;
+}
 /// The ring depth (the f32 A tiles of the weight-only kernel are four
 /// times the int8 ones) and the bytes of a stage.
 QR_HOST_DEVICE constexpr int tileStages(bool intActivations) {
@@ -105,6 +120,29 @@ struct MatmulArgs {
   const int32_t *gather;
   int32_t taps, channels;
   const float *bias;
+};
+
+/// The Hopper W8A8 kernel (Wgmma.cuh): a 128 × 256 CTA tile, one producer
+/// and two consumer warpgroups, a ring of stages of a pair of k blocks
+/// each (A's 128 rows, then the 16 panels' codes, 128-byte rows).
+constexpr int kWgmmaM = 128, kWgmmaN = 256, kWgmmaK = 2 * int(kBlockK);
+constexpr int kWgmmaThreads = 384, kWgmmaConsumerWarps = 8;
+constexpr int kWgmmaStages = 4;
+constexpr int kWgmmaABytes = kWgmmaM * kWgmmaK;
+constexpr int kWgmmaStageBytes = kWgmmaABytes + kWgmmaN * kWgmmaK;
+/// The ring, its full and empty barriers, the epilogue's column operands
+/// (8 bytes a column) and slack to align the ring to 1 KiB.
+constexpr int kWgmmaSharedBytes =
+    kWgmmaStages * (kWgmmaStageBytes + 16) + kWgmmaN * 8 + 1024;
+
+struct WgmmaArgs {
+  /// A: int8 [M][K] (rows lda bytes apart), boxes of 128 k × kWgmmaM rows
+  /// (a cluster's share of them), 128-byte swizzled.
+  CUtensorMap a;
+  /// The codes as [panels][block pairs][16 columns][128 bytes], boxes of
+  /// one pair of 16 panels (a cluster's share), 128-byte swizzled.
+  CUtensorMap b;
+  MatmulArgs p;
 };
 
 struct HadamardArgs {

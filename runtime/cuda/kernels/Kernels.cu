@@ -11,6 +11,7 @@
 #include "Hadamard.cuh"
 #include "Matmul.cuh"
 #include "PillarConv.cuh"
+#include "Wgmma.cuh"
 
 using namespace qr::gpu;
 
@@ -29,29 +30,30 @@ QR_STREAM_KERNELS(f16, false, 8)
 QR_STREAM_KERNELS(s8, true, 4)
 QR_STREAM_KERNELS(s8, true, 8)
 
-// `bounds`: __launch_bounds__'s arguments. The pillar tiles say one CTA a
-// multiprocessor suffices: left to its occupancy heuristic, ptxas caps
-// qr_gpu_pillar_tiled_f16_w4 at 128 registers and spills.
-#define QR_TILED_KERNEL(prefix, tile, bounds, gathered, act, isInt, bits,      \
-                        grouped, suffix)                                       \
-  extern "C" __global__ void __launch_bounds__ bounds                           \
+#define QR_TILED_KERNEL(prefix, tile, gathered, act, isInt, bits, grouped,  \
+                        suffix)                                                \
+  extern "C" __global__ void __launch_bounds__(                                \
+      tile::kThreads, tiledMinBlocks<tile>(isInt, grouped))                    \
       prefix##act##_w##bits##suffix(const MatmulArgs args) {                   \
     tiledMatmul<isInt, bits, grouped, tile, gathered>(args);                   \
   }
-#define QR_TILED_KERNELS(prefix, tile, bounds, gathered)                       \
-  QR_TILED_KERNEL(prefix, tile, bounds, gathered, s8, true, 4, false, )        \
-  QR_TILED_KERNEL(prefix, tile, bounds, gathered, s8, true, 4, true, _grouped) \
-  QR_TILED_KERNEL(prefix, tile, bounds, gathered, s8, true, 8, false, )        \
-  QR_TILED_KERNEL(prefix, tile, bounds, gathered, s8, true, 8, true, _grouped) \
-  QR_TILED_KERNEL(prefix, tile, bounds, gathered, f16, false, 4, false, )      \
-  QR_TILED_KERNEL(prefix, tile, bounds, gathered, f16, false, 4, true,         \
-                  _grouped)                                                    \
-  QR_TILED_KERNEL(prefix, tile, bounds, gathered, f16, false, 8, false, )      \
-  QR_TILED_KERNEL(prefix, tile, bounds, gathered, f16, false, 8, true,         \
-                  _grouped)
-QR_TILED_KERNELS(qr_gpu_tiled_, LargeTile, (LargeTile::kThreads), false)
-QR_TILED_KERNELS(qr_gpu_pillar_tiled_, PillarTile, (PillarTile::kThreads, 1),
-                 true)
+#define QR_TILED_KERNELS(prefix, tile, gathered)                               \
+  QR_TILED_KERNEL(prefix, tile, gathered, s8, true, 4, false, )                \
+  QR_TILED_KERNEL(prefix, tile, gathered, s8, true, 4, true, _grouped)         \
+  QR_TILED_KERNEL(prefix, tile, gathered, s8, true, 8, false, )                \
+  QR_TILED_KERNEL(prefix, tile, gathered, s8, true, 8, true, _grouped)         \
+  QR_TILED_KERNEL(prefix, tile, gathered, f16, false, 4, false, )              \
+  QR_TILED_KERNEL(prefix, tile, gathered, f16, false, 4, true, _grouped)       \
+  QR_TILED_KERNEL(prefix, tile, gathered, f16, false, 8, false, )              \
+  QR_TILED_KERNEL(prefix, tile, gathered, f16, false, 8, true, _grouped)
+QR_TILED_KERNELS(qr_gpu_tiled_, LargeTile, false)
+QR_TILED_KERNELS(qr_gpu_pillar_tiled_, PillarTile, true)
+
+// The tensor maps stay in parameter space, where TMA reads them.
+extern "C" __global__ void __launch_bounds__(kWgmmaThreads, 1)
+    qr_gpu_wgmma_s8_w8(const __grid_constant__ WgmmaArgs args) {
+  wgmmaMatmul(args);
+}
 
 #define QR_HADAMARD_KERNEL(L)                                                  \
   extern "C" __global__ void __launch_bounds__(hadamardThreads(L))             \

@@ -172,6 +172,67 @@ bool qr::gpu::prepareMatmul(const char *what, int64_t M, int64_t N, int64_t K,
 
 namespace {
 
+int64_t ceilDiv(int64_t x, int64_t by) { return (x + by - 1) / by; }
+
+/// Whether the Hopper kernel (Wgmma.cuh) takes an integer call: an sm_90
+/// device (its sm_90a image), 8-bit codes in one group, A's rows and the
+/// codes where TMA can address them, and enough 128 × 256 tiles to give
+/// every multiprocessor one; smaller grids run the mma.sync tiles, which
+/// make twice as many CTAs.
+bool wgmmaApplies(const MatmulArgs &args) {
+  return qr::cuda::computeCapability() == 90 && args.w.bits == 8 &&
+         args.w.groups == 1 && args.M >= kWgmmaM && args.w.K >= kBlockK &&
+         aligned16(args.A) && args.lda % 16 == 0 && aligned16(args.packed) &&
+         ceilDiv(args.M, kWgmmaM) * ceilDiv(args.w.paddedN, kWgmmaN) >=
+             qr::cuda::multiprocessorCount();
+}
+
+bool launchWgmma(const MatmulArgs &args) {
+  WgmmaArgs wgmma{};
+  wgmma.p = args;
+  const qr::cuda::Driver &driver = qr::cuda::driver();
+  const cuuint32_t unitStrides[4] = {1, 1, 1, 1};
+  const cuuint64_t aDims[2] = {cuuint64_t(args.w.K), cuuint64_t(args.M)};
+  const cuuint64_t aStrides[1] = {cuuint64_t(args.lda)};
+  const cuuint32_t aBox[2] = {cuuint32_t(kWgmmaK), cuuint32_t(kWgmmaM)};
+  if (!qr::cuda::checkInModel(
+          driver.tensorMapEncodeTiled(
+              &wgmma.a, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2,
+              const_cast<void *>(args.A), aDims, aStrides, aBox, unitStrides,
+              CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+              CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+          "cuTensorMapEncodeTiled(qr_gpu_matmul_s8 activations)"))
+    return false;
+  // The codes, innermost first: a column's 128 bytes of a block pair, the
+  // 16 columns of a panel, block pairs, panels.
+  const int64_t pairs = args.w.storedBlocks() / 2;
+  const cuuint64_t bDims[4] = {cuuint64_t(kWgmmaK), cuuint64_t(kPanelCols),
+                               cuuint64_t(pairs), cuuint64_t(args.w.panels())};
+  const cuuint64_t bStrides[3] = {cuuint64_t(kWgmmaK),
+                                  cuuint64_t(kPanelCols * kWgmmaK),
+                                  cuuint64_t(pairs * kPanelCols * kWgmmaK)};
+  const cuuint32_t bBox[4] = {cuuint32_t(kWgmmaK), cuuint32_t(kPanelCols), 1,
+                              cuuint32_t(kWgmmaN / kPanelCols)};
+  if (!qr::cuda::checkInModel(
+          driver.tensorMapEncodeTiled(
+              &wgmma.b, CU_TENSOR_MAP_DATA_TYPE_UINT8, 4,
+              const_cast<uint8_t *>(args.packed), bDims, bStrides, bBox,
+              unitStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+              CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+          "cuTensorMapEncodeTiled(qr_gpu_matmul_s8 weights)"))
+    return false;
+  // Persistent: one CTA a multiprocessor at most, walking the tiles
+  // (WgmmaTileWalk in Wgmma.cuh).
+  const int64_t tiles =
+      ceilDiv(args.w.paddedN, kWgmmaN) * ceilDiv(args.M, kWgmmaM);
+  return launch(
+      "qr_gpu_wgmma_s8_w8",
+      unsigned(std::min<int64_t>(tiles, qr::cuda::multiprocessorCount())), 1, 1,
+      kWgmmaThreads, kWgmmaSharedBytes, &wgmma);
+}
+
 /// Tiles past 64 rows when A's rows are whole 16-byte runs (the tiled
 /// kernels' cp.async), the streaming kernel otherwise.
 void dispatchMatmul(const char *activation, const MatmulArgs &args,
@@ -179,7 +240,10 @@ void dispatchMatmul(const char *activation, const MatmulArgs &args,
   const int64_t run = 16 / elementBytes;
   if (args.M > 64 && args.w.K % run == 0 && args.lda % run == 0 &&
       aligned16(args.A)) {
-    launchTiled(activation, args);
+    if (elementBytes == 1 && wgmmaApplies(args))
+      launchWgmma(args);
+    else
+      launchTiled(activation, args);
     return;
   }
   launchStream(activation, args, elementBytes == 1);

@@ -11,15 +11,17 @@
 //    adds the splits' partial sums.
 //  * tiledMatmul: large M. 128×128×64 CTA tiles (64×64 for pillar
 //    convolutions, whose A rows it gathers), A and the codes copied by
-//    cp.async into a shared-memory ring (XOR-swizzled A rows); int8 A
-//    fragments by ldmatrix for mma.sync m16n8k32 s8 with exact int32 sums
-//    per quantization group, f32 A converted to f16 pairs at the fragment
-//    load for mma.sync m16n8k16.
+//    cp.async into a shared-memory ring; int8 A fragments by one 16-byte
+//    shared load a row and block for mma.sync m16n8k32 s8 with exact int32
+//    sums per quantization group, f32 A converted to f16 pairs at the
+//    fragment load for mma.sync m16n8k16.
 //
+// A lane's codes of a 64-k block are 16 consecutive k (GpuPack.cpp's
+// fragmentK): mma.sync pairs A and B by position in the fragment, so A's
+// fragments are taken from the same k, which are 16-byte runs of A's rows.
 // The f16 kernels (mma.sync m16n8k16) read the int8-fragment layout too:
 // the eight codes a lane holds for a k32 step are the B operands of two
-// m16n8k16 mmas under a fixed permutation of k, and A is staged into
-// shared memory under the same permutation.
+// m16n8k16 mmas, and A is staged into shared memory in the same order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -87,13 +89,6 @@ __device__ __forceinline__ void copyAsyncCommit() {
 }
 template <int Pending> __device__ __forceinline__ void copyAsyncWait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));
-}
-
-__device__ __forceinline__ void ldmatrixX4(uint32_t (&r)[4],
-                                           const void *sharedRow) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(sharedAddress(sharedRow)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -179,26 +174,29 @@ groupColumnRegions(const MatmulArgs &p) {
 /// The staged A tile of the streaming kernel. Rows are kept in pairs
 /// (mt·16 + g, mt·16 + g + 8), the two rows of an m16 tile one lane's
 /// fragment covers, interleaved so that one 16-byte shared load is exactly
-/// a lane's four A registers (a0..a3) for one mma:
-///   f16: per run of four k, (lo: k0 k2)(hi: k0 k2)(lo: k1 k3)(hi: k1 k3),
-///        the order the f16 B fragments were unpacked in;
-///   s8:  per k32 chunk and lane quad t, (lo: k 4t..)(hi: k 4t..)
-///        (lo: k 16+4t..)(hi: k 16+4t..).
-/// Rows past M are zeros. Pairs are padded by 16 bytes against bank
-/// conflicts between a warp's eight row pairs (streamStagedPairBytes).
+/// a lane's four A registers (a0..a3) for one mma. Lane quad t's codes in
+/// k32 step s of a block are k 16t + 8s + [0, 8) (GpuPack.cpp), so per
+/// block of 64 k:
+///   s8:  for each (t, s), (lo: k 0..3)(hi: k 0..3)(lo: k 4..7)(hi: 4..7)
+///        of those eight k, at 32t + 16s;
+///   f16: for each (t, s) and half step h (k 16t + 8s + 4h + [0, 4)),
+///        (lo: k0 k2)(hi: k0 k2)(lo: k1 k3)(hi: k1 k3), the order the f16
+///        B fragments are unpacked in, at 16·(8s + 2t + h).
+/// Both put the 16-byte loads of a lane quarter (row pairs g, g + 1, quads
+/// 0..3) in distinct banks, with pairs 16 bytes longer than their data
+/// (streamStagedPairBytes). Rows past M are zeros.
 
 /// Byte offset in the staged tile of row `row`'s run of four k `run`.
 template <bool IntActivations>
 __device__ __forceinline__ int stagedRunOffset(int pairBytes, int row,
                                                int run) {
   const int pair = (row / 16) * 8 + row % 8, half = (row % 16) / 8;
-  if constexpr (IntActivations) {
-    const int chunk = run / 8, q = run % 8;
-    return pair * pairBytes + chunk * 64 + (q % 4) * 16 + (q / 4) * 8 +
-           half * 4;
-  } else {
-    return pair * pairBytes + run * 16 + half * 4;
-  }
+  const int block = run / 16, t = run % 16 / 4, c = run % 4;
+  if constexpr (IntActivations)
+    return pair * pairBytes + block * 128 + 32 * t + 8 * c + half * 4;
+  else
+    return pair * pairBytes + block * 256 +
+           16 * (8 * (c / 2) + 2 * t + c % 2) + half * 4;
 }
 
 /// Stages rows [m0, m0 + MTiles·16) × k blocks [kb0, kb0 + blocks) of A
@@ -291,13 +289,9 @@ __device__ void streamMatmul(const MatmulArgs &p) {
 
   const bool active = panel0 < p.w.panels();
   bool panelValid[Panels];
-  const uint8_t *codes[Panels];
 #pragma unroll
-  for (int pj = 0; pj < Panels; ++pj) {
+  for (int pj = 0; pj < Panels; ++pj)
     panelValid[pj] = panel0 + pj < p.w.panels();
-    codes[pj] = p.packed + ((panel0 + pj) * p.w.blocksK + kb0) * (Bits * 128) +
-                lane * 16;
-  }
   // Codes of Unroll blocks; two sets, so that one is in flight while the
   // other is unpacked.
   using Codes = uint4[Unroll][Panels][Bits / 4];
@@ -309,8 +303,9 @@ __device__ void streamMatmul(const MatmulArgs &p) {
         if (b0 + u < blocks && panelValid[pj])
 #pragma unroll
           for (int c = 0; c < Bits / 4; ++c)
-            raw[u][pj][c] =
-                loadStreaming(codes[pj] + (b0 + u) * (Bits * 128) + c * 512);
+            raw[u][pj][c] = loadStreaming(
+                p.packed + p.w.codeRunOffset(panel0 + pj, kb0 + b0 + u, c,
+                                             lane));
   };
   Codes rawA = {}, rawB = {};
   // The first codes are requested before A is staged: the two latencies
@@ -414,18 +409,20 @@ __device__ void streamMatmul(const MatmulArgs &p) {
         for (int mt = 0; mt < MTiles; ++mt)
 #pragma unroll
           for (int sub = 0; sub < subs; ++sub)
-            loadShared16(a[mt][sub],
-                         pairAddress[mt] +
-                             (IntActivations ? (k / 32) * 64 + t * 16
-                                             : ((k + sub * 16) / 4 + t) * 16));
+            loadShared16(
+                a[mt][sub],
+                pairAddress[mt] +
+                    (IntActivations
+                         ? (k / 64) * 128 + 32 * t + 16 * step
+                         : (k / 64) * 256 + 16 * (8 * step + 2 * t + sub)));
 #pragma unroll
         for (int j = 0; j < Tiles; ++j) {
           // This (step, tile)'s codes: 4-bit one word, 8-bit two.
           const int nt = j % 2;
           const uint32_t *words = reinterpret_cast<const uint32_t *>(
-              &raw[u][j / 2][Bits == 8 ? step : 0]);
-          uint32_t lo = Bits == 4 ? words[step * 2 + nt] : words[nt * 2];
-          uint32_t hi = Bits == 4 ? 0 : words[nt * 2 + 1];
+              &raw[u][j / 2][Bits == 8 ? nt : 0]);
+          uint32_t lo = Bits == 4 ? words[step * 2 + nt] : words[step * 2];
+          uint32_t hi = Bits == 4 ? 0 : words[step * 2 + 1];
           if constexpr (IntActivations) {
             uint32_t b0r = lo, b1r = hi;
             if constexpr (Bits == 4)
@@ -543,14 +540,17 @@ __device__ void streamMatmul(const MatmulArgs &p) {
 //===----------------------------------------------------------------------===//
 
 /// A stage's A tile: 128 rows × 64 k of int8 (4 chunks of 16 bytes a row)
-/// or f32 (16 chunks). Chunks are XOR-swizzled by row so that the rows one
-/// fragment load touches fall in distinct banks.
+/// or f32 (16 chunks). A lane reads chunk t (int8) or 4t + c (f32, c the
+/// same for the warp) of rows g; the f32 chunks are XOR-swizzled so that a
+/// lane quarter's eight reads fall in distinct banks (int8 rows are 64
+/// bytes: eight of them are 512 contiguous bytes already).
 template <bool IntActivations>
 __device__ __forceinline__ int tileChunkOffset(int row, int chunk) {
   if constexpr (IntActivations)
-    return row * 64 + ((chunk ^ ((row >> 1) & 3)) * 16);
+    return row * 64 + chunk * 16;
   else
-    return row * 256 + ((chunk ^ ((row & 3) << 2)) * 16);
+    return row * 256 +
+           ((chunk ^ ((chunk >> 2) & 3) ^ ((row & 1) << 2)) * 16);
 }
 
 /// Grid: (ceil(paddedN / Tile::kN), ceil(M / Tile::kM)); A rows 16-byte
@@ -606,16 +606,17 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
       const uint8_t *src = in ? A + (source * p.lda + column) * kElement : A;
       copyAsync16(dst, src, in);
     }
+    // The codes, in shared memory as one lane's 16 bytes after another (n8
+    // tile by tile for 8-bit).
 #pragma unroll
     for (int i = 0; i < (Tile::kN / 16) * Bits * 8 / Tile::kThreads; ++i) {
       int c = threadIdx.x + i * Tile::kThreads;
-      int j = c / (panelBytes / 16), offset = (c % (panelBytes / 16)) * 16;
+      int j = c / (panelBytes / 16), run = c % (panelBytes / 16);
       bool in = panel0 + j < p.w.panels();
       const uint8_t *src =
-          in ? p.packed + ((panel0 + j) * p.w.blocksK + kb) * panelBytes +
-                   offset
+          in ? p.packed + p.w.codeRunOffset(panel0 + j, kb, run / 32, run % 32)
              : p.packed;
-      copyAsync16(sb + j * panelBytes + offset, src, in);
+      copyAsync16(sb + j * panelBytes + run * 16, src, in);
     }
   };
 
@@ -673,30 +674,40 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
 
     const uint8_t *sa = ring + (kb % stages) * stageBytes;
     const uint8_t *sb = sa + aBytes;
-    uint4 codes4[2];
-    if constexpr (Bits == 4)
+    // This lane's codes of the block: one 16-byte run a panel (4-bit) or
+    // an n8 tile (8-bit).
+    uint4 codes[Bits / 2];
 #pragma unroll
-      for (int pj = 0; pj < 2; ++pj)
-        codes4[pj] = *reinterpret_cast<const uint4 *>(
-            sb + (wn * 2 + pj) * panelBytes + lane * 16);
+    for (int c = 0; c < Bits / 2; ++c)
+      codes[c] = *reinterpret_cast<const uint4 *>(
+          sb + (wn * 2 + c / (Bits / 4)) * panelBytes + (c % (Bits / 4)) * 512 +
+          lane * 16);
+    // int8 A: this lane's 16 bytes (k 16t..16t + 15) of rows g and g + 8
+    // of each m16 tile, the fragments of both steps.
+    uint4 aRuns[IntActivations ? MT : 1][2];
+    if constexpr (IntActivations)
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int h = 0; h < 2; ++h)
+          aRuns[mt][h] = *reinterpret_cast<const uint4 *>(
+              sa + tileChunkOffset<true>(wm * MT * 16 + mt * 16 + g + 8 * h,
+                                         t));
 #pragma unroll
     for (int step = 0; step < 2; ++step) {
       // The codes of this k32 step: lo/hi words per n8 tile.
       uint32_t lo[4], hi[4];
 #pragma unroll
-      for (int pj = 0; pj < 2; ++pj) {
+      for (int nt = 0; nt < 4; ++nt) {
         if constexpr (Bits == 4) {
-          const uint32_t *w = reinterpret_cast<const uint32_t *>(&codes4[pj]);
-          lo[pj * 2] = w[step * 2];
-          lo[pj * 2 + 1] = w[step * 2 + 1];
-          hi[pj * 2] = hi[pj * 2 + 1] = 0;
+          const uint32_t *w =
+              reinterpret_cast<const uint32_t *>(&codes[nt / 2]);
+          lo[nt] = w[step * 2 + nt % 2];
+          hi[nt] = 0;
         } else {
-          uint4 w = *reinterpret_cast<const uint4 *>(
-              sb + (wn * 2 + pj) * panelBytes + step * 512 + lane * 16);
-          lo[pj * 2] = w.x;
-          hi[pj * 2] = w.y;
-          lo[pj * 2 + 1] = w.z;
-          hi[pj * 2 + 1] = w.w;
+          const uint32_t *w = reinterpret_cast<const uint32_t *>(&codes[nt]);
+          lo[nt] = w[step * 2];
+          hi[nt] = w[step * 2 + 1];
         }
       }
       if constexpr (IntActivations) {
@@ -710,10 +721,12 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
         }
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
-          int row = wm * MT * 16 + mt * 16 + (lane & 15);
-          uint32_t a[4];
-          ldmatrixX4(a,
-                     sa + tileChunkOffset<true>(row, step * 2 + (lane >> 4)));
+          const uint32_t *rowG =
+              reinterpret_cast<const uint32_t *>(&aRuns[mt][0]);
+          const uint32_t *rowG8 =
+              reinterpret_cast<const uint32_t *>(&aRuns[mt][1]);
+          const uint32_t a[4] = {rowG[2 * step], rowG8[2 * step],
+                                 rowG[2 * step + 1], rowG8[2 * step + 1]};
 #pragma unroll
           for (int nt = 0; nt < 4; ++nt)
             mmaS8(acc[mt][nt], a, b[nt][0], b[nt][1]);
@@ -727,14 +740,14 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
         for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
           for (int sub = 0; sub < 2; ++sub) {
-            // Rows g and g + 8, k run 4t of this half step: f32 → the
-            // (k0, k2), (k1, k3) f16 pairs of the B unpacking order.
+            // Rows g and g + 8, k 16t + 8·step + 4·sub + [0, 4): f32 →
+            // the (k0, k2), (k1, k3) f16 pairs of the B unpacking order.
             uint32_t a[4];
 #pragma unroll
             for (int h = 0; h < 2; ++h) {
               int row = wm * MT * 16 + mt * 16 + g + 8 * h;
               float4 x = *reinterpret_cast<const float4 *>(
-                  sa + tileChunkOffset<false>(row, step * 8 + sub * 4 + t));
+                  sa + tileChunkOffset<false>(row, 4 * t + 2 * step + sub));
               __half2 even = __floats2half2_rn(x.x, x.z),
                       odd = __floats2half2_rn(x.y, x.w);
               a[h] = *reinterpret_cast<uint32_t *>(&even);

@@ -1,0 +1,348 @@
+//===- Wgmma.cuh - Hopper warpgroup matmul for 8-bit codes ------*- CUDA -*-===//
+//
+// W8A8 at large M on sm_90a: the 128 × 256 output tile of a CTA comes from
+// wgmma (m64n256k32, int8 → int32) fed by TMA through a ring of shared-
+// memory stages, warp-specialized: one warpgroup issues the copies, two
+// compute 64 × 256 each. Everything but the tensor cores waits on
+// mbarriers, so copies of later stages overlap the math of earlier ones.
+//
+// The codes need no re-layout: 8-bit codes are stored by pairs of 64-k
+// blocks, a column's 128 k of a pair contiguous and in k order
+// (GpuWeights.h), which TMA copies with the 128-byte swizzle into wgmma's
+// canonical K-major B layout; A's rows are copied the same way, and both
+// operands are read from shared memory.
+//
+//===----------------------------------------------------------------------===//
+
+// After Matmul.cuh (Kernels.cu), whose helpers it uses.
+#include "KernelArgs.h"
+
+namespace qr::gpu {
+
+//===----------------------------------------------------------------------===//
+// PTX wrappers: mbarriers, TMA, wgmma
+//===----------------------------------------------------------------------===//
+
+__device__ __forceinline__ void barrierInit(uint64_t *barrier,
+                                            unsigned arrivals) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(
+                   sharedAddress(barrier)),
+               "r"(arrivals));
+}
+
+/// Arrives and expects `bytes` of copies to complete on `barrier`.
+__device__ __forceinline__ void barrierExpectBytes(uint64_t *barrier,
+                                                   unsigned bytes) {
+  asm volatile(
+      "mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(
+          sharedAddress(barrier)),
+      "r"(bytes)
+      : "memory");
+}
+
+__device__ __forceinline__ void barrierArrive(uint64_t *barrier) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(
+                   sharedAddress(barrier))
+               : "memory");
+}
+
+/// Waits for the phase of `barrier` with parity `parity` to complete.
+__device__ __forceinline__ void barrierWait(uint64_t *barrier,
+                                            unsigned parity) {
+  unsigned done;
+  do {
+    asm volatile("{\n"
+                 ".reg .pred complete;\n"
+                 "mbarrier.try_wait.parity.shared::cta.b64 complete, [%1], "
+                 "%2;\n"
+                 "selp.u32 %0, 1, 0, complete;\n"
+                 "}\n"
+                 : "=r"(done)
+                 : "r"(sharedAddress(barrier)), "r"(parity)
+                 : "memory");
+  } while (!done);
+}
+
+/// A box of the tensor `map` at coordinates `c` (innermost first) into
+/// shared memory, completing bytes on `barrier`.
+__device__ __forceinline__ void tensorLoad2d(void *shared, const void *map,
+                                             int c0, int c1,
+                                             uint64_t *barrier) {
+  asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::"
+               "complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(
+                   sharedAddress(shared)),
+               "l"(map), "r"(c0), "r"(c1), "r"(sharedAddress(barrier))
+               : "memory");
+}
+__device__ __forceinline__ void tensorLoad4d(void *shared, const void *map,
+                                             int c0, int c1, int c2, int c3,
+                                             uint64_t *barrier) {
+  asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.mbarrier::"
+               "complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(
+                   sharedAddress(shared)),
+               "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3),
+               "r"(sharedAddress(barrier))
+               : "memory");
+}
+
+/// wgmma's descriptor of a K-major operand in shared memory with the
+/// 128-byte swizzle: rows of 128 bytes, 8-row groups 1024 bytes apart.
+__device__ __forceinline__ uint64_t swizzled128Descriptor(const void *shared) {
+  const uint64_t address = sharedAddress(shared);
+  return ((address & 0x3ffff) >> 4) | (uint64_t(1) << 16) |
+         (uint64_t(1024 >> 4) << 32) | (uint64_t(1) << 62);
+}
+
+__device__ __forceinline__ void wgmmaFence() {
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void wgmmaCommit() {
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+template <int Pending> __device__ __forceinline__ void wgmmaWait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(Pending)
+               : "memory");
+}
+
+/// Keeps the compiler from moving accesses of `d` across a wgmma wait.
+template <int N>
+__device__ __forceinline__ void wgmmaFenceOperands(int32_t (&d)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i)
+    asm volatile("" : "+r"(d[i])::"memory");
+}
+
+#define QR_D4(i) "+r"(d[i]), "+r"(d[i + 1]), "+r"(d[i + 2]), "+r"(d[i + 3])
+#define QR_D16(i) QR_D4(i), QR_D4(i + 4), QR_D4(i + 8), QR_D4(i + 12)
+#define QR_D64(i) QR_D16(i), QR_D16(i + 16), QR_D16(i + 32), QR_D16(i + 48)
+
+/// d[64 × 256] = a[64 × 32] · b[32 × 256] (s8, both in shared memory),
+/// plus d if `accumulate`.
+__device__ __forceinline__ void wgmmaS8(int32_t (&d)[128], uint64_t a,
+                                        uint64_t b, bool accumulate) {
+  asm volatile(
+      "{\n"
+      ".reg .pred accumulate;\n"
+      "setp.ne.b32 accumulate, %130, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, "
+      "%8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, "
+      "%24, %25, %26, %27, %28, %29, %30, %31, "
+      "%32, %33, %34, %35, %36, %37, %38, %39, "
+      "%40, %41, %42, %43, %44, %45, %46, %47, "
+      "%48, %49, %50, %51, %52, %53, %54, %55, "
+      "%56, %57, %58, %59, %60, %61, %62, %63, "
+      "%64, %65, %66, %67, %68, %69, %70, %71, "
+      "%72, %73, %74, %75, %76, %77, %78, %79, "
+      "%80, %81, %82, %83, %84, %85, %86, %87, "
+      "%88, %89, %90, %91, %92, %93, %94, %95, "
+      "%96, %97, %98, %99, %100, %101, %102, %103, "
+      "%104, %105, %106, %107, %108, %109, %110, %111, "
+      "%112, %113, %114, %115, %116, %117, %118, %119, "
+      "%120, %121, %122, %123, %124, %125, %126, %127}, "
+      "%128, %129, accumulate;\n"
+      "}\n"
+      : QR_D64(0), QR_D64(64)
+      : "l"(a), "l"(b), "r"(int(accumulate)));
+}
+
+#undef QR_D64
+#undef QR_D16
+#undef QR_D4
+
+//===----------------------------------------------------------------------===//
+// The kernel
+//===----------------------------------------------------------------------===//
+
+/// The output's 128 × 256 tiles, taken in turn by the CTAs of the grid
+/// (columns fastest, so that the CTAs running at once read the same rows
+/// of A).
+struct WgmmaTileWalk {
+  int columnTiles, tiles;
+
+  __device__ explicit WgmmaTileWalk(const MatmulArgs &p) {
+    columnTiles = int((p.w.paddedN + kWgmmaN - 1) / kWgmmaN);
+    tiles = columnTiles * int((p.M + kWgmmaM - 1) / kWgmmaM);
+  }
+  __device__ int m0(int tile) const {
+    return (tile / columnTiles) * kWgmmaM;
+  }
+  __device__ int panel0(int tile) const {
+    return (tile % columnTiles) * (kWgmmaN / int(kPanelCols));
+  }
+};
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+/// The per-column operands of a tile's epilogue, staged in shared memory.
+struct WgmmaColumn {
+  float scale;
+  int32_t correction; // a_zp · Σ(u − z)
+};
+
+/// The 256 consumer threads meet (named barrier 1; the producer is not in
+/// it).
+__device__ __forceinline__ void consumersSync() {
+  asm volatile("bar.sync 1, 256;\n" ::: "memory");
+}
+
+/// C = a_scale(m) · s(n) · (acc − a_zp · Σ(u − z)) for this thread's rows
+/// `row`, `row` + 8 of the tile at (m0, panel0), a column pair at a time
+/// (8-byte stores where C allows them).
+__device__ __forceinline__ void
+wgmmaEpilogue(const MatmulArgs &p, const int32_t (&acc)[128],
+              const WgmmaColumn *columns, const float (&rowScale)[2], int m0,
+              int panel0, int row, int t) {
+  const bool pairs =
+      p.ldc % 2 == 0 && reinterpret_cast<uintptr_t>(p.C) % 8 == 0;
+#pragma unroll
+  for (int j = 0; j < kWgmmaN / 8; ++j) {
+    const int64_t n = int64_t(panel0) * kPanelCols + j * 8 + 2 * t;
+    if (n >= p.w.N)
+      break;
+    const WgmmaColumn column[2] = {columns[j * 8 + 2 * t],
+                                   columns[j * 8 + 2 * t + 1]};
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t m = int64_t(m0) + row + 8 * h;
+      if (m >= p.M)
+        continue;
+      float v[2];
+#pragma unroll
+      for (int c = 0; c < 2; ++c)
+        v[c] = float(acc[4 * j + 2 * h + c] - column[c].correction) *
+               column[c].scale * rowScale[h];
+      float *out = p.C + m * p.ldc + n;
+      if (pairs && n + 1 < p.w.N) {
+        *reinterpret_cast<float2 *>(out) = make_float2(v[0], v[1]);
+      } else {
+        out[0] = v[0];
+        if (n + 1 < p.w.N)
+          out[1] = v[1];
+      }
+    }
+  }
+}
+
+/// The consumer warpgroups' part of wgmmaMatmul: 64 rows × 256 columns of
+/// each tile, then its epilogue, while the producer fills the ring for the
+/// next tile.
+__device__ __forceinline__ void
+wgmmaConsume(const MatmulArgs &p, const WgmmaTileWalk &walk,
+             const uint8_t *ring, uint64_t *full, uint64_t *empty,
+             WgmmaColumn *columns, int64_t stages) {
+  const int lane = threadIdx.x % 32;
+  const int rows0 = (threadIdx.x / 128 - 1) * 64;
+  // This thread's rows g and g + 8 of its warp's 16.
+  const int row = rows0 + (threadIdx.x / 32 % 4) * 16 + lane / 4;
+  // A stage is free once all eight consumer warps have handed it back.
+  auto release = [&](int64_t use) {
+    if (lane == 0)
+      barrierArrive(&empty[use % kWgmmaStages]);
+  };
+  int32_t acc[128];
+  int64_t use = 0; // stages consumed so far, over all tiles
+  const GroupColumnRegions regions = groupColumnRegions(p);
+  for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
+    const int m0 = walk.m0(tile), panel0 = walk.panel0(tile);
+    // The epilogue's operands, requested now and used after the mainloop:
+    // this thread's column of the tile and its two rows' scales.
+    const int64_t n = int64_t(panel0) * kPanelCols + (threadIdx.x - 128);
+    WgmmaColumn column = {0.0f, 0};
+    if (n < p.w.N)
+      column = {regions.scales[n],
+                p.aZeroPoint ? p.aZeroPoint * regions.columnSums[n] : 0};
+    float rowScale[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int64_t m = int64_t(m0) + row + 8 * h;
+      rowScale[h] = m < p.M ? (p.aScales ? p.aScales[m] : p.aScale) : 0.0f;
+    }
+
+    // Per stage four k32 wgmmas, 32 bytes apart in the swizzled rows; one
+    // stage's wgmmas stay in flight while the next stage's are issued,
+    // and a stage is handed back once its wgmmas have completed.
+    for (int64_t kp = 0; kp < stages; ++kp, ++use) {
+      const int s = int(use % kWgmmaStages);
+      barrierWait(&full[s], unsigned(use / kWgmmaStages) & 1);
+      const uint8_t *stage = ring + s * kWgmmaStageBytes;
+      const uint64_t a = swizzled128Descriptor(stage + rows0 * kWgmmaK);
+      const uint64_t b = swizzled128Descriptor(stage + kWgmmaABytes);
+      wgmmaFence();
+#pragma unroll
+      for (int step = 0; step < kWgmmaK / 32; ++step)
+        wgmmaS8(acc, a + 2 * step, b + 2 * step, kp > 0 || step > 0);
+      wgmmaCommit();
+      wgmmaWait<1>();
+      if (kp > 0)
+        release(use - 1);
+    }
+    wgmmaWait<0>();
+    release(use - 1);
+    wgmmaFenceOperands(acc);
+    consumersSync(); // the previous tile's epilogue has read `columns`
+    columns[threadIdx.x - 128] = column;
+    consumersSync();
+    wgmmaEpilogue(p, acc, columns, rowScale, m0, panel0, row, lane % 4);
+  }
+}
+#endif
+
+/// Persistent: a grid of at most one CTA a multiprocessor walks the
+/// 128 × 256 output tiles (WgmmaTileWalk); kWgmmaThreads threads,
+/// kWgmmaSharedBytes of dynamic shared memory. One quantization group
+/// (per-channel scales), symmetric 8-bit codes.
+__device__ void wgmmaMatmul(const WgmmaArgs &args) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  extern __shared__ uint8_t sharedBytes[];
+  // Stages on 1 KiB boundaries: the swizzle pattern follows address bits.
+  uint8_t *ring =
+      sharedBytes + (1024 - sharedAddress(sharedBytes) % 1024) % 1024;
+  uint64_t *full =
+      reinterpret_cast<uint64_t *>(ring + kWgmmaStages * kWgmmaStageBytes);
+  uint64_t *empty = full + kWgmmaStages;
+  WgmmaColumn *columns = reinterpret_cast<WgmmaColumn *>(empty + kWgmmaStages);
+  const MatmulArgs &p = args.p;
+  const int64_t stages = (p.w.blocksK + 1) / 2; // block pairs
+  const WgmmaTileWalk walk(p);
+
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < kWgmmaStages; ++s) {
+      barrierInit(&full[s], 1);
+      barrierInit(&empty[s], kWgmmaConsumerWarps);
+    }
+    // The barriers are used by the async proxy (TMA) next.
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+
+  if (threadIdx.x / 128 == 0) {
+    // The producer: one thread issues every copy; the warpgroup gives its
+    // registers to the two that compute.
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+    if (threadIdx.x != 0)
+      return;
+    int64_t use = 0; // stages filled so far, over all tiles
+    for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x)
+      for (int64_t kp = 0; kp < stages; ++kp, ++use) {
+        const int s = int(use % kWgmmaStages);
+        if (use >= kWgmmaStages)
+          barrierWait(&empty[s], unsigned(use / kWgmmaStages - 1) & 1);
+        uint8_t *stage = ring + s * kWgmmaStageBytes;
+        barrierExpectBytes(&full[s], kWgmmaStageBytes);
+        tensorLoad2d(stage, &args.a, int(kp * kWgmmaK), walk.m0(tile),
+                     &full[s]);
+        tensorLoad4d(stage + kWgmmaABytes, &args.b, 0, 0, int(kp),
+                     walk.panel0(tile), &full[s]);
+      }
+    return;
+  }
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
+  wgmmaConsume(p, walk, ring, full, empty, columns, stages);
+#else
+  // Launched only on sm_90 (Launch.cpp), which runs the sm_90a image.
+  __trap();
+#endif
+}
+
+} // namespace qr::gpu
