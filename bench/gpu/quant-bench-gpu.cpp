@@ -597,16 +597,18 @@ void profileDecode() {
                          dC.as<float>(), NK);
       checkKernels("profile");
     }
-  // W8A8 prefill, the wgmma kernel.
+  // Prefill: W8A8 (the wgmma kernel) and W4A8 (the tiled one).
   const int64_t M = 4096, NK = 4096;
-  std::vector<uint8_t> packed = randomPackedWeights(rng, 8, NK, NK, NK);
   std::vector<int8_t> A(M * NK);
   for (auto &a : A)
     a = int8_t(rng());
-  DeviceBuffer dW = toDevice(packed), dA = toDevice(A), dC(M * NK * 4);
-  qr_gpu_matmul_s8(M, NK, NK, 8, NK, dA.as<int8_t>(), NK, nullptr, 0.01f, 0,
-                   dW.ptr, dC.as<float>(), NK);
-  checkKernels("profile");
+  DeviceBuffer dA = toDevice(A), dC(M * NK * 4);
+  for (int bits : {8, 4}) {
+    DeviceBuffer dW = toDevice(randomPackedWeights(rng, bits, NK, NK, NK));
+    qr_gpu_matmul_s8(M, NK, NK, bits, NK, dA.as<int8_t>(), NK, nullptr, 0.01f,
+                     0, dW.ptr, dC.as<float>(), NK);
+    checkKernels("profile");
+  }
 }
 
 } // namespace
@@ -622,7 +624,7 @@ int main(int argc, char **argv) {
                  "       quant-bench-gpu pillar [--quick]  (sparse pillar "
                  "conv timings)\n"
                  "       quant-bench-gpu profile   (one W4A16 decode call a "
-                 "shape and a W8A8 4096³, for ncu)\n"
+                 "shape, W8A8 and W4A8 at 4096³, for ncu)\n"
                  "check runs every GPU kernel against a float64 reference on "
                  "fresh random inputs;\nbench times them against cuBLAS / "
                  "cuBLASLt and a device copy.\n");

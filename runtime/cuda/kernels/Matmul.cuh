@@ -96,11 +96,13 @@ template <int Pending> __device__ __forceinline__ void copyAsyncWait() {
 //===----------------------------------------------------------------------===//
 
 /// Four int8 fragment words of the 4-bit word of one (k32 step, n8 tile):
-/// codes − 8, the symmetric signed values.
+/// codes − 8, the symmetric signed values. Per byte, u + 120 stays below
+/// 256 (no carry into the next byte) and ^0x80 turns it into u − 8 as int8:
+/// two instructions a word where __vsub4 is emulated.
 __device__ __forceinline__ void unpackS8FromNibbles(uint32_t w, uint32_t &b0,
                                                     uint32_t &b1) {
-  b0 = __vsub4(w & 0x0f0f0f0fu, 0x08080808u);
-  b1 = __vsub4((w >> 4) & 0x0f0f0f0fu, 0x08080808u);
+  b0 = ((w & 0x0f0f0f0fu) + 0x78787878u) ^ 0x80808080u;
+  b1 = (((w >> 4) & 0x0f0f0f0fu) + 0x78787878u) ^ 0x80808080u;
 }
 
 /// Zero-point operands of the f16 unpacking for one column: 1024 + z for
