@@ -684,60 +684,55 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
       codes[c] = *reinterpret_cast<const uint4 *>(
           sb + (wn * 2 + c / (Bits / 4)) * panelBytes + (c % (Bits / 4)) * 512 +
           lane * 16);
-    // int8 A: this lane's 16 bytes (k 16t..16t + 15) of rows g and g + 8
-    // of each m16 tile, the fragments of both steps.
-    uint4 aRuns[IntActivations ? MT : 1][2];
-    if constexpr (IntActivations)
+    // The codes of k32 step `step`: lo/hi words of n8 tile nt.
+    auto stepCodes = [&](int step, int nt, uint32_t &lo, uint32_t &hi) {
+      const uint32_t *w =
+          reinterpret_cast<const uint32_t *>(&codes[Bits == 4 ? nt / 2 : nt]);
+      lo = Bits == 4 ? w[step * 2 + nt % 2] : w[step * 2];
+      hi = Bits == 4 ? 0 : w[step * 2 + 1];
+    };
+    if constexpr (IntActivations) {
+      // Both steps' B fragments, then per m16 tile this lane's 16 bytes
+      // (k 16t..16t + 15) of rows g and g + 8: the A fragments of both
+      // steps, live for one tile at a time.
+      uint32_t b[2][4][2];
 #pragma unroll
-      for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-        for (int h = 0; h < 2; ++h)
-          aRuns[mt][h] = *reinterpret_cast<const uint4 *>(
-              sa + tileChunkOffset<true>(wm * MT * 16 + mt * 16 + g + 8 * h,
-                                         t));
-#pragma unroll
-    for (int step = 0; step < 2; ++step) {
-      // The codes of this k32 step: lo/hi words per n8 tile.
-      uint32_t lo[4], hi[4];
-#pragma unroll
-      for (int nt = 0; nt < 4; ++nt) {
-        if constexpr (Bits == 4) {
-          const uint32_t *w =
-              reinterpret_cast<const uint32_t *>(&codes[nt / 2]);
-          lo[nt] = w[step * 2 + nt % 2];
-          hi[nt] = 0;
-        } else {
-          const uint32_t *w = reinterpret_cast<const uint32_t *>(&codes[nt]);
-          lo[nt] = w[step * 2];
-          hi[nt] = w[step * 2 + 1];
-        }
-      }
-      if constexpr (IntActivations) {
-        uint32_t b[4][2];
+      for (int step = 0; step < 2; ++step)
 #pragma unroll
         for (int nt = 0; nt < 4; ++nt) {
-          b[nt][0] = lo[nt];
-          b[nt][1] = hi[nt];
+          stepCodes(step, nt, b[step][nt][0], b[step][nt][1]);
           if constexpr (Bits == 4)
-            unpackS8FromNibbles(lo[nt], b[nt][0], b[nt][1]);
+            unpackS8FromNibbles(b[step][nt][0], b[step][nt][0],
+                                b[step][nt][1]);
         }
 #pragma unroll
-        for (int mt = 0; mt < MT; ++mt) {
-          const uint32_t *rowG =
-              reinterpret_cast<const uint32_t *>(&aRuns[mt][0]);
-          const uint32_t *rowG8 =
-              reinterpret_cast<const uint32_t *>(&aRuns[mt][1]);
-          const uint32_t a[4] = {rowG[2 * step], rowG8[2 * step],
-                                 rowG[2 * step + 1], rowG8[2 * step + 1]};
+      for (int mt = 0; mt < MT; ++mt) {
+        uint32_t rows[2][4];
+#pragma unroll
+        for (int h = 0; h < 2; ++h)
+          *reinterpret_cast<uint4 *>(rows[h]) =
+              *reinterpret_cast<const uint4 *>(
+                  sa + tileChunkOffset<true>(
+                           wm * MT * 16 + mt * 16 + g + 8 * h, t));
+#pragma unroll
+        for (int step = 0; step < 2; ++step) {
+          const uint32_t a[4] = {rows[0][2 * step], rows[1][2 * step],
+                                 rows[0][2 * step + 1], rows[1][2 * step + 1]};
 #pragma unroll
           for (int nt = 0; nt < 4; ++nt)
-            mmaS8(acc[mt][nt], a, b[nt][0], b[nt][1]);
+            mmaS8(acc[mt][nt], a, b[step][nt][0], b[step][nt][1]);
         }
-      } else {
+      }
+    } else {
+#pragma unroll
+      for (int step = 0; step < 2; ++step) {
         uint32_t b[4][4];
 #pragma unroll
-        for (int nt = 0; nt < 4; ++nt)
-          unpackF16<Bits>(lo[nt], hi[nt], zero[nt], b[nt]);
+        for (int nt = 0; nt < 4; ++nt) {
+          uint32_t lo, hi;
+          stepCodes(step, nt, lo, hi);
+          unpackF16<Bits>(lo, hi, zero[nt], b[nt]);
+        }
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
