@@ -179,12 +179,17 @@ int64_t ceilDiv(int64_t x, int64_t by) { return (x + by - 1) / by; }
 /// codes where TMA can address them, and enough 128 × 256 tiles to give
 /// every multiprocessor one; smaller grids run the mma.sync tiles, which
 /// make twice as many CTAs.
+/// The Hopper kernel's 128 × 256 output tiles.
+int64_t wgmmaTiles(const MatmulArgs &args) {
+  return ceilDiv(args.M, kWgmmaM) * ceilDiv(args.w.paddedN, kWgmmaN);
+}
+
 bool wgmmaApplies(const MatmulArgs &args) {
+  const int64_t tiles = wgmmaTiles(args);
   return qr::cuda::computeCapability() == 90 && args.w.bits == 8 &&
          args.w.groups == 1 && args.M >= kWgmmaM && args.w.K >= kBlockK &&
          aligned16(args.A) && args.lda % 16 == 0 && aligned16(args.packed) &&
-         ceilDiv(args.M, kWgmmaM) * ceilDiv(args.w.paddedN, kWgmmaN) >=
-             qr::cuda::multiprocessorCount();
+         tiles >= qr::cuda::multiprocessorCount() && tiles <= INT32_MAX;
 }
 
 bool launchWgmma(const MatmulArgs &args) {
@@ -225,12 +230,10 @@ bool launchWgmma(const MatmulArgs &args) {
     return false;
   // Persistent: one CTA a multiprocessor at most, walking the tiles
   // (WgmmaTileWalk in Wgmma.cuh).
-  const int64_t tiles =
-      ceilDiv(args.w.paddedN, kWgmmaN) * ceilDiv(args.M, kWgmmaM);
-  return launch(
-      "qr_gpu_wgmma_s8_w8",
-      unsigned(std::min<int64_t>(tiles, qr::cuda::multiprocessorCount())), 1, 1,
-      kWgmmaThreads, kWgmmaSharedBytes, &wgmma);
+  const unsigned grid = unsigned(
+      std::min<int64_t>(wgmmaTiles(args), qr::cuda::multiprocessorCount()));
+  return launch("qr_gpu_wgmma_s8_w8", grid, 1, 1, kWgmmaThreads,
+                kWgmmaSharedBytes, &wgmma);
 }
 
 /// Tiles past 64 rows when A's rows are whole 16-byte runs (the tiled

@@ -1,10 +1,13 @@
 //===- Wgmma.cuh - Hopper warpgroup matmul for 8-bit codes ------*- CUDA -*-===//
 //
-// W8A8 at large M on sm_90a: the 128 × 256 output tile of a CTA comes from
-// wgmma (m64n256k32, int8 → int32) fed by TMA through a ring of shared-
-// memory stages, warp-specialized: one warpgroup issues the copies, two
-// compute 64 × 256 each. Everything but the tensor cores waits on
-// mbarriers, so copies of later stages overlap the math of earlier ones.
+// W8A8 at large M on sm_90a: each 128 × 256 output tile comes from wgmma
+// (m64n256k32, int8 → int32) fed by TMA through a ring of shared-memory
+// stages. Persistent (a CTA a multiprocessor walks the tiles) and
+// warp-specialized: one thread of the producer warpgroup issues the
+// copies, two consumer warpgroups compute 64 × 256 each and run the
+// epilogue while the producer already fills the ring for the next tile.
+// Everything but the tensor cores waits on mbarriers, so copies of later
+// stages overlap the math of earlier ones.
 //
 // The codes need no re-layout: 8-bit codes are stored by pairs of 64-k
 // blocks, a column's 128 k of a pair contiguous and in k order
