@@ -174,16 +174,16 @@ namespace {
 
 int64_t ceilDiv(int64_t x, int64_t by) { return (x + by - 1) / by; }
 
-/// Whether the Hopper kernel (Wgmma.cuh) takes an integer call: an sm_90
-/// device (its sm_90a image), 8-bit codes in one group, A's rows and the
-/// codes where TMA can address them, and enough 128 × 256 tiles to give
-/// every multiprocessor one; smaller grids run the mma.sync tiles, which
-/// make twice as many CTAs.
 /// The Hopper kernel's 128 × 256 output tiles.
 int64_t wgmmaTiles(const MatmulArgs &args) {
   return ceilDiv(args.M, kWgmmaM) * ceilDiv(args.w.paddedN, kWgmmaN);
 }
 
+/// Whether the Hopper kernel (Wgmma.cuh) takes an integer call: an sm_90
+/// device (its sm_90a image), 8-bit codes in one group, A's rows and the
+/// codes where TMA can address them, and enough 128 × 256 tiles to give
+/// every multiprocessor one; smaller grids run the mma.sync tiles, which
+/// make twice as many CTAs.
 bool wgmmaApplies(const MatmulArgs &args) {
   const int64_t tiles = wgmmaTiles(args);
   return qr::cuda::computeCapability() == 90 && args.w.bits == 8 &&
