@@ -40,6 +40,13 @@ constexpr double kBruteForceMaxAllocations = 1e8;
 /// budget by more than the tolerance, at most this many times.
 constexpr int kMaxBudgetRepairs = 3;
 
+/// CBC's budget rows allow this much more (relative) than the budget.
+/// With only kBudgetRelativeTolerance, CBC 2.10 proved infeasible an
+/// instance whose one feasible allocation meets a budget exactly (1e-8
+/// still did, 1e-7 does not); what CBC returns beyond
+/// kBudgetRelativeTolerance is sent back by the repair above.
+constexpr double kCbcRowRelativeSlack = 1e-7;
+
 double budgetLimit(double budget) {
   return budget + kBudgetRelativeTolerance * std::fabs(budget);
 }
@@ -517,8 +524,10 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
       if (std::isfinite(smallest))
         smallestTotal += smallest;
     rowLower.push_back(smallestTotal - 1e-9 * (1 + std::fabs(smallestTotal)));
-    rowUpper.push_back(budgetLimit(budget.value) * rowScale -
-                       budgetTightening[i]);
+    rowUpper.push_back(
+        (budget.value + kCbcRowRelativeSlack * std::fabs(budget.value)) *
+            rowScale -
+        budgetTightening[i]);
   }
   for (const std::vector<size_t> &group : problem.sharedGroups)
     for (size_t i = 1; i < group.size(); ++i) {
