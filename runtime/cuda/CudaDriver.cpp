@@ -23,7 +23,7 @@
 #include <vector>
 
 #ifdef QUANT_CUDA_HAVE_KERNELS
-// The fatbin of runtime/cuda/kernels (sm_80 and sm_90), embedded by that
+// The fatbin of runtime/cuda/kernels (sm_80 and sm_90a), embedded by that
 // directory's build.
 extern "C" const unsigned char qr_cuda_kernels_fatbin[];
 extern "C" const size_t qr_cuda_kernels_fatbin_size;
@@ -297,7 +297,7 @@ std::string loadKernels(State &s) {
     std::string message =
         failure(s.driver, result, "cuModuleLoadData(runtime kernels)");
     if (result == CUDA_ERROR_NO_BINARY_FOR_GPU)
-      message += "; the kernels are built for sm_80 and sm_90, this device "
+      message += "; the kernels are built for sm_80 and sm_90a, this device "
                  "is sm_" +
                  std::to_string(s.computeCapability);
     return message;

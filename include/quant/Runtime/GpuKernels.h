@@ -3,7 +3,7 @@
  * Tensor-core kernels that compiled GPU models call through this C ABI,
  * the GPU counterpart of UKernels.h (same arguments where the operation is
  * the same). The kernels are CUDA C++ in runtime/cuda/kernels, built with
- * nvcc for sm_80 and sm_90 into a fatbin embedded in the runtime and loaded
+ * nvcc for sm_80 and sm_90a into a fatbin embedded in the runtime and loaded
  * with cuModuleLoadData. Every pointer except the packing functions' is a
  * device pointer; launches are asynchronous on qr_cuda_stream(); argument
  * or launch errors go to qr_report_kernel_error.

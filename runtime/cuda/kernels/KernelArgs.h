@@ -136,14 +136,23 @@ constexpr int kWgmmaSharedBytes =
     kWgmmaStages * (kWgmmaStageBytes + 16) + kWgmmaN * 8 + 1024;
 
 struct WgmmaArgs {
-  /// A: int8 [M][K] (rows lda bytes apart), boxes of 128 k × kWgmmaM rows
-  /// (a cluster's share of them), 128-byte swizzled.
+  /// A: int8 [M][K] (rows lda bytes apart), boxes of 128 k × kWgmmaM rows,
+  /// 128-byte swizzled.
   CUtensorMap a;
   /// The codes as [panels][block pairs][16 columns][128 bytes], boxes of
-  /// one pair of 16 panels (a cluster's share), 128-byte swizzled.
+  /// one pair of 16 panels, 128-byte swizzled.
   CUtensorMap b;
   MatmulArgs p;
 };
+
+/// The Hopper kernel's output tiles: kWgmmaN-column tiles across, and all
+/// of them (the launcher sizes the grid by these, the kernel walks them).
+QR_HOST_DEVICE inline int64_t wgmmaColumnTiles(const MatmulArgs &p) {
+  return (p.w.paddedN + kWgmmaN - 1) / kWgmmaN;
+}
+QR_HOST_DEVICE inline int64_t wgmmaTiles(const MatmulArgs &p) {
+  return wgmmaColumnTiles(p) * ((p.M + kWgmmaM - 1) / kWgmmaM);
+}
 
 struct HadamardArgs {
   float *X;

@@ -172,24 +172,18 @@ bool qr::gpu::prepareMatmul(const char *what, int64_t M, int64_t N, int64_t K,
 
 namespace {
 
-int64_t ceilDiv(int64_t x, int64_t by) { return (x + by - 1) / by; }
-
-/// The Hopper kernel's 128 × 256 output tiles.
-int64_t wgmmaTiles(const MatmulArgs &args) {
-  return ceilDiv(args.M, kWgmmaM) * ceilDiv(args.w.paddedN, kWgmmaN);
-}
-
-/// Whether the Hopper kernel (Wgmma.cuh) takes an integer call: an sm_90
-/// device (its sm_90a image), 8-bit codes in one group, A's rows and the
-/// codes where TMA can address them, and enough 128 × 256 tiles to give
-/// every multiprocessor one; smaller grids run the mma.sync tiles, which
-/// make twice as many CTAs.
+/// Whether the Hopper kernel (Wgmma.cuh) takes an integer call that the
+/// tiled kernels could (so A's rows are 16-byte aligned, as TMA needs): an
+/// sm_90 device (its sm_90a image), 8-bit codes in one group, the codes
+/// 16-byte aligned, and enough 128 × 256 tiles to give every
+/// multiprocessor one; smaller grids run the mma.sync tiles, which make
+/// twice as many CTAs.
 bool wgmmaApplies(const MatmulArgs &args) {
   const int64_t tiles = wgmmaTiles(args);
   return qr::cuda::computeCapability() == 90 && args.w.bits == 8 &&
          args.w.groups == 1 && args.M >= kWgmmaM && args.w.K >= kBlockK &&
-         aligned16(args.A) && args.lda % 16 == 0 && aligned16(args.packed) &&
-         tiles >= qr::cuda::multiprocessorCount() && tiles <= INT32_MAX;
+         aligned16(args.packed) && tiles >= qr::cuda::multiprocessorCount() &&
+         tiles <= INT32_MAX;
 }
 
 bool launchWgmma(const MatmulArgs &args) {

@@ -95,6 +95,20 @@ template <int Pending> __device__ __forceinline__ void copyAsyncWait() {
 // Unpacking codes into fragments
 //===----------------------------------------------------------------------===//
 
+/// The code words of k32 step `step` and n8 tile `tile` of a panel, from
+/// this lane's 16-byte runs of the panel's block (one run for 4-bit, one a
+/// tile for 8-bit, GpuWeights.h): `lo` (4-bit: both fragment words as
+/// nibbles) and, 8-bit, `hi`.
+template <int Bits>
+__device__ __forceinline__ void stepCodeWords(const uint4 *panelRuns, int tile,
+                                              int step, uint32_t &lo,
+                                              uint32_t &hi) {
+  const uint32_t *w =
+      reinterpret_cast<const uint32_t *>(&panelRuns[Bits == 8 ? tile : 0]);
+  lo = Bits == 4 ? w[step * 2 + tile] : w[step * 2];
+  hi = Bits == 4 ? 0 : w[step * 2 + 1];
+}
+
 /// Four int8 fragment words of the 4-bit word of one (k32 step, n8 tile):
 /// codes − 8, the symmetric signed values. Per byte, u + 120 stays below
 /// 256 (no carry into the next byte) and ^0x80 turns it into u − 8 as int8:
@@ -419,12 +433,8 @@ __device__ void streamMatmul(const MatmulArgs &p) {
                          : (k / 64) * 256 + 16 * (8 * step + 2 * t + sub)));
 #pragma unroll
         for (int j = 0; j < Tiles; ++j) {
-          // This (step, tile)'s codes: 4-bit one word, 8-bit two.
-          const int nt = j % 2;
-          const uint32_t *words = reinterpret_cast<const uint32_t *>(
-              &raw[u][j / 2][Bits == 8 ? nt : 0]);
-          uint32_t lo = Bits == 4 ? words[step * 2 + nt] : words[step * 2];
-          uint32_t hi = Bits == 4 ? 0 : words[step * 2 + 1];
+          uint32_t lo, hi;
+          stepCodeWords<Bits>(raw[u][j / 2], j % 2, step, lo, hi);
           if constexpr (IntActivations) {
             uint32_t b0r = lo, b1r = hi;
             if constexpr (Bits == 4)
@@ -684,12 +694,10 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
       codes[c] = *reinterpret_cast<const uint4 *>(
           sb + (wn * 2 + c / (Bits / 4)) * panelBytes + (c % (Bits / 4)) * 512 +
           lane * 16);
-    // The codes of k32 step `step`: lo/hi words of n8 tile nt.
+    // The code words of k32 step `step`, n8 tile nt of the warp's two
+    // panels.
     auto stepCodes = [&](int step, int nt, uint32_t &lo, uint32_t &hi) {
-      const uint32_t *w =
-          reinterpret_cast<const uint32_t *>(&codes[Bits == 4 ? nt / 2 : nt]);
-      lo = Bits == 4 ? w[step * 2 + nt % 2] : w[step * 2];
-      hi = Bits == 4 ? 0 : w[step * 2 + 1];
+      stepCodeWords<Bits>(&codes[(nt / 2) * (Bits / 4)], nt % 2, step, lo, hi);
     };
     if constexpr (IntActivations) {
       // Both steps' B fragments, then per m16 tile this lane's 16 bytes

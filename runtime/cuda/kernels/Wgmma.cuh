@@ -164,10 +164,8 @@ __device__ __forceinline__ void wgmmaS8(int32_t (&d)[128], uint64_t a,
 struct WgmmaTileWalk {
   int columnTiles, tiles;
 
-  __device__ explicit WgmmaTileWalk(const MatmulArgs &p) {
-    columnTiles = int((p.w.paddedN + kWgmmaN - 1) / kWgmmaN);
-    tiles = columnTiles * int((p.M + kWgmmaM - 1) / kWgmmaM);
-  }
+  __device__ explicit WgmmaTileWalk(const MatmulArgs &p)
+      : columnTiles(int(wgmmaColumnTiles(p))), tiles(int(wgmmaTiles(p))) {}
   __device__ int m0(int tile) const {
     return (tile / columnTiles) * kWgmmaM;
   }
@@ -306,7 +304,7 @@ __device__ void wgmmaMatmul(const WgmmaArgs &args) {
   uint64_t *empty = full + kWgmmaStages;
   WgmmaColumn *columns = reinterpret_cast<WgmmaColumn *>(empty + kWgmmaStages);
   const MatmulArgs &p = args.p;
-  const int64_t stages = (p.w.blocksK + 1) / 2; // block pairs
+  const int64_t stages = p.w.storedBlocks() / 2; // block pairs
   const WgmmaTileWalk walk(p);
 
   if (threadIdx.x == 0) {
