@@ -3,9 +3,11 @@
 //   quant-bench-gpu check [--seed S]   every kernel of GpuKernels.h against a
 //                                      float64 host reference, fresh random
 //                                      inputs, outputs poisoned with NaN
-//   quant-bench-gpu bench [--quick]    speed against cuBLAS fp16 (W4A16),
+//   quant-bench-gpu bench [--quick | --decode]
+//                                      speed against cuBLAS fp16 (W4A16),
 //                                      cuBLASLt int8 (W8A8, W4A8) and a
-//                                      device-to-device copy (Hadamard)
+//                                      device-to-device copy (Hadamard);
+//                                      --decode: the matmuls at M ≤ 64 only
 //   quant-bench-gpu pillar [--quick]   sparse pillar conv timings
 //                                      (PillarBench.cpp; cuDNN's dense conv
 //                                      in bench/gpu/torch_pillar_peer.py)
@@ -487,14 +489,11 @@ std::vector<uint8_t> randomPackedWeights(std::mt19937_64 &rng, int bits,
   return packed;
 }
 
-void benchMatmuls(Cublas &cublas, bool quick) {
+void benchMatmuls(Cublas &cublas, const std::vector<int64_t> &rows) {
   std::mt19937_64 rng(7);
   std::printf("\n%-26s %6s %6s %6s %10s %10s %10s %8s\n", "matmul (ms, median)",
               "M", "N=K", "", "quant", "peer", "peer", "speed-up");
   const std::vector<int64_t> sizes = {4096, 11008};
-  const std::vector<int64_t> rows =
-      quick ? std::vector<int64_t>{1, 16, 4096}
-            : std::vector<int64_t>{1, 16, 128, 4096};
   for (int64_t NK : sizes)
     for (int64_t M : rows) {
       const int64_t N = NK, K = NK;
@@ -620,7 +619,7 @@ int main(int argc, char **argv) {
                    std::strcmp(argv[1], "profile") != 0)) {
     std::fprintf(stderr,
                  "usage: quant-bench-gpu check [--seed S]\n"
-                 "       quant-bench-gpu bench [--quick]\n"
+                 "       quant-bench-gpu bench [--quick | --decode]\n"
                  "       quant-bench-gpu pillar [--quick]  (sparse pillar "
                  "conv timings)\n"
                  "       quant-bench-gpu profile   (one W4A16 decode call a "
@@ -654,7 +653,12 @@ int main(int argc, char **argv) {
     return 0;
   }
   Cublas cublas;
-  benchMatmuls(cublas, quick);
+  if (argc > 2 && std::strcmp(argv[2], "--decode") == 0) {
+    benchMatmuls(cublas, {1, 16, 32, 64});
+    return 0;
+  }
+  benchMatmuls(cublas, quick ? std::vector<int64_t>{1, 16, 4096}
+                             : std::vector<int64_t>{1, 16, 128, 4096});
   benchHadamard();
   return 0;
 }

@@ -53,10 +53,19 @@ struct WeightGeometry {
   /// [panel][block pair][tile][8 columns][128 k]).
   QR_HOST_DEVICE int64_t codeRunOffset(int64_t panel, int64_t block, int tile,
                                        int lane) const {
+    return panelCodeOffset(panel) + blockRunOffset(bits, block, tile, lane);
+  }
+  /// codeRunOffset's two terms, for kernels that walk a panel's blocks:
+  /// where the panel's codes start, and where the run lies within them.
+  QR_HOST_DEVICE int64_t panelCodeOffset(int64_t panel) const {
+    return panel * storedBlocks() * panelBytes();
+  }
+  QR_HOST_DEVICE static int64_t blockRunOffset(int bits, int64_t block,
+                                               int tile, int lane) {
     if (bits == 4)
-      return (panel * blocksK + block) * 512 + lane * 16;
-    return ((panel * (storedBlocks() / 2) + block / 2) * 2 + tile) * 1024 +
-           (lane / 4) * 128 + (block % 2) * 64 + (lane % 4) * 16;
+      return block * 512 + lane * 16;
+    return ((block / 2) * 2 + tile) * 1024 + (lane / 4) * 128 +
+           (block % 2) * 64 + (lane % 4) * 16;
   }
 };
 

@@ -40,6 +40,33 @@ QR_HOST_DEVICE constexpr int streamStagedPairBytes(bool intActivations,
                                                    int blocks) {
   return blocks * int(kBlockK) * 2 * (intActivations ? 1 : 2) + 16;
 }
+/// Output columns of a streaming CTA, and the bytes of one quantization
+/// group's per-column operands it stages after A: the f32 scales, then the
+/// f16 zero biases (weight-only) or the i32 column sums (integer).
+QR_HOST_DEVICE constexpr int streamColumns(int mTiles) {
+  return kStreamWarps * streamPanels(mTiles) * int(kPanelCols);
+}
+QR_HOST_DEVICE constexpr int streamGroupBytes(bool intActivations,
+                                              int mTiles) {
+  return streamColumns(mTiles) * (intActivations ? 8 : 6);
+}
+/// Groups a split of `blocks` k blocks spans at most, wherever it starts.
+QR_HOST_DEVICE constexpr int64_t streamGroupSpan(int64_t blocks,
+                                                 int64_t blocksPerGroup,
+                                                 int64_t groups) {
+  return (blocks + blocksPerGroup - 2) / blocksPerGroup + 1 < groups
+             ? (blocks + blocksPerGroup - 2) / blocksPerGroup + 1
+             : groups;
+}
+/// Dynamic shared memory of a streaming CTA whose split has `blocks` k
+/// blocks: A's row pairs, then the spanned groups' operands.
+QR_HOST_DEVICE constexpr int64_t
+streamSharedBytes(bool intActivations, int mTiles, int64_t blocks,
+                  int64_t blocksPerGroup, int64_t groups) {
+  return 8 * mTiles * streamStagedPairBytes(intActivations, int(blocks)) +
+         streamGroupSpan(blocks, blocksPerGroup, groups) *
+             streamGroupBytes(intActivations, mTiles);
+}
 /// Tiled matmul CTA tiles: WarpsM × WarpsN warps, each covering two
 /// panels (32 columns) and M / WarpsM rows.
 template <int M, int N, int WarpsM, int WarpsN> struct TileShape {

@@ -70,14 +70,15 @@ namespace {
 /// Ways K is split at most for decode-sized M.
 constexpr int64_t kMaxStreamSplits = 16;
 
-/// Shared memory a CTA may take without raising its limit.
-constexpr int64_t kDefaultSharedBytes = 48 * 1024;
+/// Shared memory a streaming CTA may take: two still fit a multiprocessor.
+constexpr int64_t kStreamSharedBytes = 96 * 1024;
 
 /// Launches the streaming kernel: rows in chunks of up to 64 (grid z), K
-/// split so that the grid has about 32 warps a multiprocessor, at most
-/// kMaxStreamSplits ways (measured on an H100, bench/RESULTS.md: more
-/// splits cost more in CTA start-up and partial sums than they hide in
-/// latency), within the default shared-memory limit for A's slice.
+/// split into as many parts (at most kMaxStreamSplits) as make one wave of
+/// CTAs at the kernel's register bound (streamMinBlocks), with shorter
+/// splits where A's slice and the groups' operands would not fit
+/// kStreamSharedBytes. One wave: a CTA's start-up (staging A and the group
+/// operands) and the partial sums are paid once a multiprocessor.
 bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int mTiles = args.M <= 16 ? 1 : args.M <= 32 ? 2 : 4;
   const int64_t chunkRows = 16 * mTiles;
@@ -85,22 +86,24 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int64_t panels = args.w.panels(), blocks = args.w.blocksK;
   const int64_t warps =
       (panels + streamPanels(mTiles) - 1) / streamPanels(mTiles);
-  const int64_t targetWarps = int64_t(qr::cuda::multiprocessorCount()) * 32;
+  const int64_t gridX = (warps + kStreamWarps - 1) / kStreamWarps;
+  const int64_t residentCtas = int64_t(qr::cuda::multiprocessorCount()) *
+                               streamMinBlocks(args.w.bits, mTiles);
   int64_t splits =
-      std::clamp<int64_t>(targetWarps / (warps * chunks), 1,
+      std::clamp<int64_t>(residentCtas / (gridX * chunks), 1,
                           std::min<int64_t>(blocks, kMaxStreamSplits));
-  // The staged A slice: mTiles·8 row pairs of streamStagedPairBytes.
-  const int64_t pairBytesPerBlock = streamStagedPairBytes(integer, 1) - 16;
-  const int64_t maxBlocksPerSplit = std::max<int64_t>(
-      1, (kDefaultSharedBytes / (8 * mTiles) - 16) / pairBytesPerBlock);
-  int64_t perSplit =
-      std::min((blocks + splits - 1) / splits, maxBlocksPerSplit);
+  int64_t perSplit = (blocks + splits - 1) / splits;
+  auto sharedBytes = [&](int64_t blocksPerSplit) {
+    return streamSharedBytes(integer, mTiles, blocksPerSplit,
+                             args.w.blocksPerGroup, args.w.groups);
+  };
+  while (perSplit > 1 && sharedBytes(perSplit) > kStreamSharedBytes)
+    --perSplit;
   splits = (blocks + perSplit - 1) / perSplit;
   if (splits > 65535 || chunks > 65535)
     return fail("GPU matmul: shape too large for one launch");
   args.blocksPerSplit = int32_t(perSplit);
   args.splits = int32_t(splits);
-  const int64_t gridX = (warps + kStreamWarps - 1) / kStreamWarps;
   // The split-K reduction's partial sums and one arrival counter a column
   // tile (zeroed once, re-armed by the kernel).
   static DeviceScratch partials, arrivals;
@@ -117,9 +120,7 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
                      std::to_string(mTiles);
   return launch(
       name.c_str(), unsigned(gridX), unsigned(splits), unsigned(chunks),
-      kStreamWarps * 32,
-      unsigned(8 * mTiles * streamStagedPairBytes(integer, int(perSplit))),
-      &args);
+      kStreamWarps * 32, unsigned(sharedBytes(perSplit)), &args);
 }
 
 } // namespace

@@ -3,12 +3,13 @@
 // Two kernel families over the fragment-ordered blob of GpuWeights.h:
 //
 //  * streamMatmul: decode-sized M (≤ 64 rows a CTA). Each warp owns one or
-//    two panels of 16 columns and a slice of K; A's slice is staged once
-//    per CTA in shared memory, the codes are streamed with one or two
-//    16-byte loads a lane per panel and 64 k, double-buffered in registers,
-//    and unpacked straight into mma fragments. K is split so that the grid
-//    keeps the weights streaming; the last CTA of a column tile to finish
-//    adds the splits' partial sums.
+//    two panels of 16 columns and a slice of K; A's slice and the slice's
+//    per-group scales and zero points are staged once per CTA in shared
+//    memory, the codes are streamed with one or two 16-byte loads a lane
+//    per panel and 64 k, double-buffered in registers, and unpacked
+//    straight into mma fragments. K is split so that the grid is one wave
+//    of CTAs; the last CTA of a column tile to finish adds the splits'
+//    partial sums.
 //  * tiledMatmul: large M. 128×128×64 CTA tiles (64×64 for pillar
 //    convolutions, whose A rows it gathers), A and the codes copied by
 //    cp.async into a shared-memory ring; int8 A fragments by one 16-byte
@@ -202,75 +203,104 @@ groupColumnRegions(const MatmulArgs &p) {
 /// 0..3) in distinct banks, with pairs 16 bytes longer than their data
 /// (streamStagedPairBytes). Rows past M are zeros.
 
-/// Byte offset in the staged tile of row `row`'s run of four k `run`.
+/// A run of four k `run` of a staged row lies at the sum of its row's
+/// offset and its own.
+__device__ __forceinline__ int stagedRowOffset(int pairBytes, int row) {
+  return ((row / 16) * 8 + row % 8) * pairBytes + (row % 16) / 8 * 4;
+}
 template <bool IntActivations>
-__device__ __forceinline__ int stagedRunOffset(int pairBytes, int row,
-                                               int run) {
-  const int pair = (row / 16) * 8 + row % 8, half = (row % 16) / 8;
+__device__ __forceinline__ int stagedRunOffset(int run) {
   const int block = run / 16, t = run % 16 / 4, c = run % 4;
   if constexpr (IntActivations)
-    return pair * pairBytes + block * 128 + 32 * t + 8 * c + half * 4;
+    return block * 128 + 32 * t + 8 * c;
   else
-    return pair * pairBytes + block * 256 +
-           16 * (8 * (c / 2) + 2 * t + c % 2) + half * 4;
+    return block * 256 + 16 * (8 * (c / 2) + 2 * t + c % 2);
 }
 
 /// Stages rows [m0, m0 + MTiles·16) × k blocks [kb0, kb0 + blocks) of A
-/// (zeros past M and K). Each thread has kStageBatch runs of four k in
-/// flight before it converts and stores them.
-constexpr int kStageBatch = 4;
+/// (zeros past M and K). A thread takes the same runs of four k of every
+/// row, so their offsets are computed once; kStageBatch rows' loads (an
+/// m16 tile's) are in flight before they are converted and stored.
+constexpr int kStageBatch = 16;
 template <bool IntActivations, int MTiles>
 __device__ void stageActivations(const MatmulArgs &p, int m0, int64_t kb0,
                                  int blocks, uint8_t *shared) {
   using Run = std::conditional_t<IntActivations, char4, float4>;
   using Element = std::conditional_t<IntActivations, int8_t, float>;
-  const int64_t k0 = kb0 * kBlockK;
-  const int runsPerRow = blocks * int(kBlockK) / 4;
-  const int runs = MTiles * 16 * runsPerRow;
+  constexpr int Rows = MTiles * 16;
   const int pairBytes = streamStagedPairBytes(IntActivations, blocks);
+  const int rows = min(Rows, p.M - m0);
   // 4-element loads need 4-aligned rows; otherwise element by element.
   const bool vector =
       p.lda % 4 == 0 && reinterpret_cast<uintptr_t>(p.A) % sizeof(Run) == 0;
-  for (int first = threadIdx.x; first < runs;
-       first += kStageBatch * blockDim.x) {
-    Run batch[kStageBatch];
+  for (int run = threadIdx.x; run < blocks * 16; run += blockDim.x) {
+    const int64_t k = kb0 * kBlockK + run * 4;
+    const Element *a =
+        static_cast<const Element *>(p.A) + int64_t(m0) * p.lda + k;
+    const bool whole = vector && k + 4 <= p.w.K;
+    uint8_t *dst = shared + stagedRunOffset<IntActivations>(run);
 #pragma unroll
-    for (int b = 0; b < kStageBatch; ++b) {
-      int i = first + b * blockDim.x;
-      batch[b] = Run{};
-      int row = i / runsPerRow;
-      if (i >= runs || m0 + row >= p.M)
-        continue;
-      int64_t gk = k0 + (i % runsPerRow) * 4;
-      const Element *a =
-          static_cast<const Element *>(p.A) + (m0 + row) * p.lda + gk;
-      if (vector && gk + 4 <= p.w.K) {
-        batch[b] = *reinterpret_cast<const Run *>(a);
-      } else {
-        Element e[4];
+    for (int row0 = 0; row0 < Rows; row0 += kStageBatch) {
+      Run batch[kStageBatch];
 #pragma unroll
-        for (int j = 0; j < 4; ++j)
-          e[j] = gk + j < p.w.K ? a[j] : Element(0);
-        batch[b] = Run{e[0], e[1], e[2], e[3]};
+      for (int b = 0; b < kStageBatch; ++b) {
+        const int row = row0 + b;
+        batch[b] = Run{};
+        if (row >= rows)
+          continue;
+        const Element *src = a + row * p.lda;
+        if (whole) {
+          batch[b] = *reinterpret_cast<const Run *>(src);
+        } else {
+          Element e[4];
+#pragma unroll
+          for (int j = 0; j < 4; ++j)
+            e[j] = k + j < p.w.K ? src[j] : Element(0);
+          batch[b] = Run{e[0], e[1], e[2], e[3]};
+        }
       }
-    }
 #pragma unroll
-    for (int b = 0; b < kStageBatch; ++b) {
-      int i = first + b * blockDim.x;
-      if (i >= runs)
-        break;
-      uint8_t *dst = shared + stagedRunOffset<IntActivations>(
-                                  pairBytes, i / runsPerRow, i % runsPerRow);
-      if constexpr (IntActivations) {
-        *reinterpret_cast<char4 *>(dst) = batch[b];
-      } else {
-        *reinterpret_cast<__half2 *>(dst) =
-            __floats2half2_rn(batch[b].x, batch[b].z);
-        *reinterpret_cast<__half2 *>(dst + 8) =
-            __floats2half2_rn(batch[b].y, batch[b].w);
+      for (int b = 0; b < kStageBatch; ++b) {
+        uint8_t *at = dst + stagedRowOffset(pairBytes, row0 + b);
+        if constexpr (IntActivations) {
+          *reinterpret_cast<char4 *>(at) = batch[b];
+        } else {
+          *reinterpret_cast<__half2 *>(at) =
+              __floats2half2_rn(batch[b].x, batch[b].z);
+          *reinterpret_cast<__half2 *>(at + 8) =
+              __floats2half2_rn(batch[b].y, batch[b].w);
+        }
       }
     }
   }
+}
+
+/// Copies (cp.async, left in flight) the per-column operands of groups
+/// [first, first + span) for the CTA's columns from column n0 on into
+/// `shared`, one streamGroupBytes each: the f32 scales, then the f16 zero
+/// biases or the i32 column sums. Zeros past paddedN.
+template <bool IntActivations, int MTiles>
+__device__ void stageGroupOperands(const MatmulArgs &p, int64_t first,
+                                   int span, int64_t n0, uint8_t *shared) {
+  constexpr int Columns = streamColumns(MTiles);
+  constexpr int SecondBytes = IntActivations ? 4 : 2;
+  constexpr int ScaleChunks = Columns * 4 / 16;
+  constexpr int Chunks = ScaleChunks + Columns * SecondBytes / 16;
+  const uint8_t *second =
+      p.packed + (IntActivations ? p.w.columnSums : p.w.zeroBiasF16);
+  const uint8_t *scales = p.packed + p.w.scalesF32;
+  for (int i = threadIdx.x; i < span * Chunks; i += blockDim.x) {
+    const int group = i / Chunks, chunk = i % Chunks;
+    const bool isScale = chunk < ScaleChunks;
+    const int bytes = isScale ? 4 : SecondBytes;
+    const int64_t column =
+        n0 + (isScale ? chunk : chunk - ScaleChunks) * 16 / bytes;
+    const int64_t at = ((first + group) * p.w.paddedN + column) * bytes;
+    copyAsync16(shared + group * streamGroupBytes(IntActivations, MTiles) +
+                    chunk * 16,
+                (isScale ? scales : second) + at, column < p.w.paddedN);
+  }
+  copyAsyncCommit();
 }
 
 /// 16 bytes of shared memory at a 32-bit shared address.
@@ -289,6 +319,7 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   constexpr int Panels = streamPanels(MTiles);
   constexpr int Tiles = 2 * Panels; // n8 tiles
   constexpr int Unroll = streamUnroll(Bits, MTiles);
+  constexpr int Columns = streamColumns(MTiles);
   extern __shared__ __align__(16) uint8_t staged[];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
@@ -305,9 +336,12 @@ __device__ void streamMatmul(const MatmulArgs &p) {
 
   const bool active = panel0 < p.w.panels();
   bool panelValid[Panels];
+  const uint8_t *panelCodes[Panels];
 #pragma unroll
-  for (int pj = 0; pj < Panels; ++pj)
+  for (int pj = 0; pj < Panels; ++pj) {
     panelValid[pj] = panel0 + pj < p.w.panels();
+    panelCodes[pj] = p.packed + p.w.panelCodeOffset(panel0 + pj);
+  }
   // Codes of Unroll blocks; two sets, so that one is in flight while the
   // other is unpacked.
   using Codes = uint4[Unroll][Panels][Bits / 4];
@@ -320,15 +354,25 @@ __device__ void streamMatmul(const MatmulArgs &p) {
 #pragma unroll
           for (int c = 0; c < Bits / 4; ++c)
             raw[u][pj][c] = loadStreaming(
-                p.packed + p.w.codeRunOffset(panel0 + pj, kb0 + b0 + u, c,
-                                             lane));
+                panelCodes[pj] + WeightGeometry::blockRunOffset(
+                                     Bits, kb0 + b0 + u, c, lane));
   };
   Codes rawA = {}, rawB = {};
-  // The first codes are requested before A is staged: the two latencies
-  // overlap.
-  if (active)
+  // Both sets of codes are requested before A and the group operands are
+  // staged: the latencies overlap.
+  if (active) {
     loadCodes(0, rawA);
+    if (Unroll < blocks)
+      loadCodes(Unroll, rawB);
+  }
+  const int64_t firstGroup = kb0 / p.w.blocksPerGroup;
+  const int span =
+      int((kb0 + blocks - 1) / p.w.blocksPerGroup - firstGroup + 1);
+  uint8_t *operands = staged + 8 * MTiles * pairBytes;
+  stageGroupOperands<IntActivations, MTiles>(
+      p, firstGroup, span, int64_t(blockIdx.x) * Columns, operands);
   stageActivations<IntActivations, MTiles>(p, m0, kb0, blocks, staged);
+  copyAsyncWait<0>();
   __syncthreads();
   // Warps past the last panel compute on zeros (no loads) and stay for the
   // barriers of the split reduction.
@@ -337,41 +381,29 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   Acc acc[MTiles][Tiles][4] = {};
   float total[MTiles][Tiles][4] = {}; // scaled group sums
 
-  const GroupColumnRegions regions = groupColumnRegions(p);
-  // The group of the block being unpacked and the (split-relative) block
-  // where the next one starts. A group's per-column operands (the f16 zero
-  // bias of this lane's B columns, the scales of its C columns) are
-  // fetched one group ahead, so no global load stalls a group change.
-  int64_t group = kb0 / p.w.blocksPerGroup;
-  int64_t nextGroupAt = (group + 1) * p.w.blocksPerGroup - kb0;
-  struct GroupOperands {
-    __half zeroBias[Tiles];
-    float scale[Tiles][2];
-  } current = {}, next = {};
-  auto fetch = [&](int64_t which, GroupOperands &into) {
-    if (which >= p.w.groups)
-      return;
-    const int64_t row = which * p.w.paddedN + panel0 * kPanelCols;
-#pragma unroll
-    for (int j = 0; j < Tiles; ++j) {
-      if (!panelValid[j / 2])
-        continue;
-      if constexpr (!IntActivations)
-        into.zeroBias[j] = regions.zeroBias[row + j * 8 + g];
-#pragma unroll
-      for (int c = 0; c < 2; ++c)
-        into.scale[j][c] = regions.scales[row + j * 8 + 2 * t + c];
-    }
+  // The group of the block being unpacked (relative to the split's first)
+  // and the (split-relative) block where the next one starts. Its staged
+  // operands: this lane's C columns' scales and B columns' zero biases or
+  // column sums.
+  int group = 0;
+  int64_t nextGroupAt = (firstGroup + 1) * p.w.blocksPerGroup - kb0;
+  const int warpColumn = warp * Panels * int(kPanelCols);
+  auto groupOperands = [&](int j, int column) {
+    return operands + group * streamGroupBytes(IntActivations, MTiles) +
+           (warpColumn + j * 8 + column) * 4;
   };
+  float2 scale[Tiles];
   HalfZero zero[Tiles];
   auto enterGroup = [&] {
-    if constexpr (!IntActivations)
 #pragma unroll
-      for (int j = 0; j < Tiles; ++j)
-        zero[j] = halfZero(current.zeroBias[j]);
+    for (int j = 0; j < Tiles; ++j) {
+      scale[j] = *reinterpret_cast<const float2 *>(groupOperands(j, 2 * t));
+      if constexpr (!IntActivations)
+        zero[j] = halfZero(*reinterpret_cast<const __half *>(
+            operands + group * streamGroupBytes(IntActivations, MTiles) +
+            Columns * 4 + (warpColumn + j * 8 + g) * 2));
+    }
   };
-  fetch(group, current);
-  fetch(group + 1, next);
   enterGroup();
 
   // Folds the sums of the current group into `total`, scaled per output
@@ -379,27 +411,31 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   // −a_zp·Σ(u − z) is linear, so the split holding the group's first block
   // applies it for the whole group.
   auto flushGroup = [&] {
-    const bool correct = IntActivations && p.aZeroPoint != 0 &&
-                         group * p.w.groupSize >= kb0 * kBlockK;
+    const bool correct =
+        IntActivations && p.aZeroPoint != 0 &&
+        (firstGroup + group) * p.w.groupSize >= kb0 * kBlockK;
 #pragma unroll
-    for (int j = 0; j < Tiles; ++j)
+    for (int j = 0; j < Tiles; ++j) {
+      Acc correction[2] = {0, 0};
+      if (correct) {
+        const int2 sums = *reinterpret_cast<const int2 *>(
+            groupOperands(j, 2 * t) + Columns * 4);
+        correction[0] = p.aZeroPoint * sums.x;
+        correction[1] = p.aZeroPoint * sums.y;
+      }
+      const float columnScale[2] = {scale[j].x, scale[j].y};
 #pragma unroll
-      for (int c = 0; c < 2; ++c) {
-        Acc correction = 0;
-        if (correct && panelValid[j / 2])
-          correction =
-              p.aZeroPoint *
-              regions.columnSums[group * p.w.paddedN + panel0 * kPanelCols +
-                                 j * 8 + 2 * t + c];
+      for (int c = 0; c < 2; ++c)
 #pragma unroll
         for (int mt = 0; mt < MTiles; ++mt)
 #pragma unroll
           for (int h = 0; h < 2; ++h) {
             total[mt][j][2 * h + c] +=
-                float(acc[mt][j][2 * h + c] - correction) * current.scale[j][c];
+                float(acc[mt][j][2 * h + c] - correction[c]) *
+                columnScale[c];
             acc[mt][j][2 * h + c] = 0;
           }
-      }
+    }
   };
 
   auto compute = [&](int b0, const Codes &raw) {
@@ -411,8 +447,6 @@ __device__ void streamMatmul(const MatmulArgs &p) {
         flushGroup();
         ++group;
         nextGroupAt += p.w.blocksPerGroup;
-        current = next;
-        fetch(group + 1, next);
         enterGroup();
       }
 #pragma unroll
@@ -456,15 +490,17 @@ __device__ void streamMatmul(const MatmulArgs &p) {
     }
   };
 
+  // A set is refilled as soon as it is unpacked, so that both are in
+  // flight while the warp waits.
   for (int b0 = 0; b0 < blocks; b0 += 2 * Unroll) {
-    if (b0 + Unroll < blocks)
-      loadCodes(b0 + Unroll, rawB);
     compute(b0, rawA);
-    if (b0 + Unroll >= blocks)
-      break;
     if (b0 + 2 * Unroll < blocks)
       loadCodes(b0 + 2 * Unroll, rawA);
+    if (b0 + Unroll >= blocks)
+      break;
     compute(b0 + Unroll, rawB);
+    if (b0 + 3 * Unroll < blocks)
+      loadCodes(b0 + 3 * Unroll, rawB);
   }
   flushGroup();
 
@@ -511,33 +547,34 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   if (!lastToArrive)
     return;
   __threadfence();
-  // Four columns a thread at a time (16-byte loads from L2), its quads'
-  // loads for one split all in flight before they are added.
-  constexpr int columns = kStreamWarps * Panels * kPanelCols;
-  constexpr int quadsPerThread = MTiles * 16 * columns / 4 / kStreamWarps / 32;
-  const int64_t n0 = int64_t(blockIdx.x) * columns;
+  // Four columns a thread at a time (16-byte loads from L2), the splits
+  // added in order with kReduceBatch of their loads in flight.
+  constexpr int quadsPerThread = MTiles * 16 * Columns / 4 / kStreamWarps / 32;
+  constexpr int kReduceBatch = 8;
+  const int64_t n0 = int64_t(blockIdx.x) * Columns;
   const int rows = min(MTiles * 16, p.M - m0);
-  float4 sum[quadsPerThread] = {};
-  for (int split = 0; split < p.splits; ++split) {
-    const float *slice = p.partials + int64_t(split) * p.M * p.w.paddedN;
-#pragma unroll
-    for (int q = 0; q < quadsPerThread; ++q) {
-      int i = (q * kStreamWarps * 32 + threadIdx.x) * 4;
-      int64_t m = m0 + i / columns, n = n0 + i % columns;
-      if (m - m0 < rows && n < p.w.paddedN) {
-        float4 v = __ldcg(
-            reinterpret_cast<const float4 *>(slice + m * p.w.paddedN + n));
-        sum[q].x += v.x, sum[q].y += v.y, sum[q].z += v.z, sum[q].w += v.w;
-      }
-    }
-  }
-#pragma unroll
+  const int64_t sliceFloats = int64_t(p.M) * p.w.paddedN;
+#pragma unroll 1
   for (int q = 0; q < quadsPerThread; ++q) {
-    int i = (q * kStreamWarps * 32 + threadIdx.x) * 4;
-    int64_t m = m0 + i / columns, n = n0 + i % columns;
-    if (m - m0 >= rows)
+    const int i = (q * kStreamWarps * 32 + threadIdx.x) * 4;
+    const int64_t m = m0 + i / Columns, n = n0 + i % Columns;
+    if (m - m0 >= rows || n >= p.w.paddedN)
       continue;
-    const float values[4] = {sum[q].x, sum[q].y, sum[q].z, sum[q].w};
+    const float *partial = p.partials + m * p.w.paddedN + n;
+    float4 sum = {};
+    for (int split = 0; split < p.splits; split += kReduceBatch) {
+      float4 v[kReduceBatch];
+#pragma unroll
+      for (int b = 0; b < kReduceBatch; ++b)
+        if (split + b < p.splits)
+          v[b] = __ldcg(reinterpret_cast<const float4 *>(
+              partial + (split + b) * sliceFloats));
+#pragma unroll
+      for (int b = 0; b < kReduceBatch; ++b)
+        if (split + b < p.splits)
+          sum.x += v[b].x, sum.y += v[b].y, sum.z += v[b].z, sum.w += v[b].w;
+    }
+    const float values[4] = {sum.x, sum.y, sum.z, sum.w};
 #pragma unroll
     for (int c = 0; c < 4; ++c)
       if (n + c < p.w.N)
