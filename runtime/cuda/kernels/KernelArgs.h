@@ -46,23 +46,22 @@ QR_HOST_DEVICE constexpr int streamStagedPairBytes(bool intActivations,
 QR_HOST_DEVICE constexpr int streamColumns(int mTiles) {
   return kStreamWarps * streamPanels(mTiles) * int(kPanelCols);
 }
-QR_HOST_DEVICE constexpr int streamGroupBytes(bool intActivations,
-                                              int mTiles) {
+QR_HOST_DEVICE constexpr int streamGroupBytes(bool intActivations, int mTiles) {
   return streamColumns(mTiles) * (intActivations ? 8 : 6);
 }
 /// Groups a split of `blocks` k blocks spans at most, wherever it starts.
-QR_HOST_DEVICE constexpr int64_t streamGroupSpan(int64_t blocks,
-                                                 int64_t blocksPerGroup,
-                                                 int64_t groups) {
+QR_HOST_DEVICE constexpr int64_t
+streamGroupSpan(int64_t blocks, int64_t blocksPerGroup, int64_t groups) {
   return (blocks + blocksPerGroup - 2) / blocksPerGroup + 1 < groups
              ? (blocks + blocksPerGroup - 2) / blocksPerGroup + 1
              : groups;
 }
 /// Dynamic shared memory of a streaming CTA whose split has `blocks` k
 /// blocks: A's row pairs, then the spanned groups' operands.
-QR_HOST_DEVICE constexpr int64_t
-streamSharedBytes(bool intActivations, int mTiles, int64_t blocks,
-                  int64_t blocksPerGroup, int64_t groups) {
+QR_HOST_DEVICE constexpr int64_t streamSharedBytes(bool intActivations,
+                                                   int mTiles, int64_t blocks,
+                                                   int64_t blocksPerGroup,
+                                                   int64_t groups) {
   return 8 * mTiles * streamStagedPairBytes(intActivations, int(blocks)) +
          streamGroupSpan(blocks, blocksPerGroup, groups) *
              streamGroupBytes(intActivations, mTiles);

@@ -118,9 +118,9 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   std::string name = std::string("qr_gpu_stream_") + activation + "_w" +
                      std::to_string(args.w.bits) + "_m" +
                      std::to_string(mTiles);
-  return launch(
-      name.c_str(), unsigned(gridX), unsigned(splits), unsigned(chunks),
-      kStreamWarps * 32, unsigned(sharedBytes(perSplit)), &args);
+  return launch(name.c_str(), unsigned(gridX), unsigned(splits),
+                unsigned(chunks), kStreamWarps * 32,
+                unsigned(sharedBytes(perSplit)), &args);
 }
 
 } // namespace
