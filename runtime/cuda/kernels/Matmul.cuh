@@ -547,34 +547,32 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   if (!lastToArrive)
     return;
   __threadfence();
-  // Four columns a thread at a time (16-byte loads from L2), the splits
-  // added in order with kReduceBatch of their loads in flight.
+  // Four columns a thread at a time (16-byte loads from L2), its quads'
+  // loads for one split all in flight before they are added.
   constexpr int quadsPerThread = MTiles * 16 * Columns / 4 / kStreamWarps / 32;
-  constexpr int kReduceBatch = 8;
   const int64_t n0 = int64_t(blockIdx.x) * Columns;
   const int rows = min(MTiles * 16, p.M - m0);
-  const int64_t sliceFloats = int64_t(p.M) * p.w.paddedN;
-#pragma unroll 1
-  for (int q = 0; q < quadsPerThread; ++q) {
-    const int i = (q * kStreamWarps * 32 + threadIdx.x) * 4;
-    const int64_t m = m0 + i / Columns, n = n0 + i % Columns;
-    if (m - m0 >= rows || n >= p.w.paddedN)
-      continue;
-    const float *partial = p.partials + m * p.w.paddedN + n;
-    float4 sum = {};
-    for (int split = 0; split < p.splits; split += kReduceBatch) {
-      float4 v[kReduceBatch];
+  float4 sum[quadsPerThread] = {};
+  for (int split = 0; split < p.splits; ++split) {
+    const float *slice = p.partials + int64_t(split) * p.M * p.w.paddedN;
 #pragma unroll
-      for (int b = 0; b < kReduceBatch; ++b)
-        if (split + b < p.splits)
-          v[b] = __ldcg(reinterpret_cast<const float4 *>(
-              partial + (split + b) * sliceFloats));
-#pragma unroll
-      for (int b = 0; b < kReduceBatch; ++b)
-        if (split + b < p.splits)
-          sum.x += v[b].x, sum.y += v[b].y, sum.z += v[b].z, sum.w += v[b].w;
+    for (int q = 0; q < quadsPerThread; ++q) {
+      int i = (q * kStreamWarps * 32 + threadIdx.x) * 4;
+      int64_t m = m0 + i / Columns, n = n0 + i % Columns;
+      if (m - m0 < rows && n < p.w.paddedN) {
+        float4 v = __ldcg(
+            reinterpret_cast<const float4 *>(slice + m * p.w.paddedN + n));
+        sum[q].x += v.x, sum[q].y += v.y, sum[q].z += v.z, sum[q].w += v.w;
+      }
     }
-    const float values[4] = {sum.x, sum.y, sum.z, sum.w};
+  }
+#pragma unroll
+  for (int q = 0; q < quadsPerThread; ++q) {
+    int i = (q * kStreamWarps * 32 + threadIdx.x) * 4;
+    int64_t m = m0 + i / Columns, n = n0 + i % Columns;
+    if (m - m0 >= rows)
+      continue;
+    const float values[4] = {sum[q].x, sum[q].y, sum[q].z, sum[q].w};
 #pragma unroll
     for (int c = 0; c < 4; ++c)
       if (n + c < p.w.N)
