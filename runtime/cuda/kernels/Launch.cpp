@@ -88,7 +88,7 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
       (panels + streamPanels(mTiles) - 1) / streamPanels(mTiles);
   const int64_t gridX = (warps + kStreamWarps - 1) / kStreamWarps;
   const int64_t residentCtas = int64_t(qr::cuda::multiprocessorCount()) *
-                               streamMinBlocks(args.w.bits, mTiles);
+                               streamMinBlocks(integer, args.w.bits, mTiles);
   int64_t splits =
       std::clamp<int64_t>(residentCtas / (gridX * chunks), 1,
                           std::min<int64_t>(blocks, kMaxStreamSplits));
