@@ -30,11 +30,9 @@ QR_HOST_DEVICE constexpr int streamUnroll(int bits, int mTiles) {
 }
 /// CTAs a multiprocessor should hold (a register cap): the streaming
 /// kernels are latency-bound, so the smaller variants trade registers for
-/// warps in flight, as far as they fit (W4A16's m2 spills 4 bytes in A's
-/// staging; W8A16's m2, at 147 registers, is left at one CTA).
-QR_HOST_DEVICE constexpr int streamMinBlocks(bool intActivations, int bits,
-                                             int mTiles) {
-  return mTiles == 1 || (mTiles == 2 && (intActivations || bits == 4)) ? 2 : 1;
+/// warps in flight, as far as they fit without spilling.
+QR_HOST_DEVICE constexpr int streamMinBlocks(int mTiles) {
+  return mTiles <= 2 ? 2 : 1;
 }
 /// Bytes of one staged row pair of A for `blocks` k blocks (Matmul.cuh);
 /// a CTA stages mTiles·8 pairs.

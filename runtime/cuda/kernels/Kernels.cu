@@ -16,8 +16,8 @@
 using namespace qr::gpu;
 
 #define QR_STREAM_KERNEL(act, isInt, bits, tiles)                              \
-  extern "C" __global__ void __launch_bounds__(                                \
-      kStreamWarps * 32, streamMinBlocks(isInt, bits, tiles))                  \
+  extern "C" __global__ void __launch_bounds__(kStreamWarps * 32,              \
+                                               streamMinBlocks(tiles))         \
       qr_gpu_stream_##act##_w##bits##_m##tiles(const MatmulArgs args) {        \
     streamMatmul<isInt, bits, tiles>(args);                                    \
   }

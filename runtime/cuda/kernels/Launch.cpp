@@ -87,8 +87,8 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int64_t warps =
       (panels + streamPanels(mTiles) - 1) / streamPanels(mTiles);
   const int64_t gridX = (warps + kStreamWarps - 1) / kStreamWarps;
-  const int64_t residentCtas = int64_t(qr::cuda::multiprocessorCount()) *
-                               streamMinBlocks(integer, args.w.bits, mTiles);
+  const int64_t residentCtas =
+      int64_t(qr::cuda::multiprocessorCount()) * streamMinBlocks(mTiles);
   int64_t splits =
       std::clamp<int64_t>(residentCtas / (gridX * chunks), 1,
                           std::min<int64_t>(blocks, kMaxStreamSplits));

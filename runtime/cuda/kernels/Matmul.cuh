@@ -275,16 +275,17 @@ __device__ void stageActivationRuns(const MatmulArgs &p, int m0, int64_t kb0,
     }
   }
 }
-/// An m16 tile's rows a run where the runs alone keep every thread busy;
-/// four where they do not (measured, W4A8 at M = 16 and 4096², 4 blocks a
-/// split: 0.0193 → 0.0154 ms; W4A16 at M = 1 and 11008², 29 blocks:
-/// 0.0329 against 0.0350 ms with four rows a run).
+/// An m16 tile's rows a run (eight for two or four m16 tiles, which would
+/// spill) where the runs alone keep every thread busy; four where they do
+/// not (measured, W4A8 at M = 16 and 4096², 4 blocks a split: 0.0180 →
+/// 0.0155 ms; W4A16 at M = 1 and 11008², 29 blocks: 0.0329 against 0.0350
+/// ms with four rows a run).
 template <bool IntActivations, int MTiles>
 __device__ void stageActivations(const MatmulArgs &p, int m0, int64_t kb0,
                                  int blocks, uint8_t *shared) {
   if (blocks * 16 * MTiles >= int(blockDim.x))
-    stageActivationRuns<IntActivations, MTiles, 16>(p, m0, kb0, blocks,
-                                                    shared);
+    stageActivationRuns<IntActivations, MTiles, MTiles == 1 ? 16 : 8>(
+        p, m0, kb0, blocks, shared);
   else
     stageActivationRuns<IntActivations, MTiles, 4>(p, m0, kb0, blocks,
                                                    shared);
