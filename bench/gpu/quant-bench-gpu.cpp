@@ -354,6 +354,12 @@ int runChecks(uint64_t seed) {
     checkInteger(rng, t, 1056, 1920, 256, bits, 128, false, 7);
     checkInteger(rng, t, 1100, 2000, 320, bits, 320, true, 0);
     checkInteger(rng, t, 300, 130, 96, bits, 96, true, -2);
+    // Streaming splits long enough that A is staged an m16 tile's rows a
+    // run (M ≤ 16) or eight (two and four m16 tiles), across many groups.
+    checkWeightOnly(rng, t, 3, 80, 16384, bits, 128);
+    checkWeightOnly(rng, t, 40, 64, 4096, bits, 128);
+    checkInteger(rng, t, 9, 48, 16384, bits, 128, false, 4);
+    checkInteger(rng, t, 24, 96, 8192, bits, 8192, true, -1);
   }
   // The wgmma kernel: partial row and column tiles, K not a multiple of
   // the 64-k block, a single block, an odd ldc (scalar stores).
