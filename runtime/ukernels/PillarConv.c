@@ -152,11 +152,6 @@ static int select_important(int64_t N, const double *importance,
   return 0;
 }
 
-int64_t qr_uk_pillar_topk_count(int64_t N, double topk_ratio) {
-  int64_t k = (int64_t)floor(topk_ratio * (double)N + 0.5);
-  return uk_min(N, uk_max(k, N > 0 ? 1 : 0));
-}
-
 /*===----------------------------------------------------------------------===*
  * Rulebook.
  *===----------------------------------------------------------------------===*/

@@ -152,9 +152,15 @@ enum {
   QR_PILLAR_OUT_OF_MEMORY = 4,
 };
 
-/* Pillars selected by a top-k ratio: round-half-up(ratio · N) clamped to
- * [1, N] (0 when N == 0). */
-int64_t qr_uk_pillar_topk_count(int64_t N, double topk_ratio);
+/* Pillars selected by a top-k ratio (0 < ratio ≤ 1): round-half-up(ratio ·
+ * N) clamped to [1, N] (0 when N == 0). Inline: the GPU runtime, which does
+ * not link the kernels, selects by the same rule. */
+static inline int64_t qr_uk_pillar_topk_count(int64_t N, double topk_ratio) {
+  int64_t k = (int64_t)(topk_ratio * (double)N + 0.5);
+  if (k > N)
+    k = N;
+  return k < 1 && N > 0 ? 1 : k;
+}
 
 /* norms[i] = sqrt(Σ_c v[i][c]²) accumulated in double in channel order,
  * v = features (f32) or (q − zero_point) · scale (int8 storage). */

@@ -14,7 +14,7 @@
 #include "quant/Runtime/CudaRuntime.h"
 #include "quant/Runtime/GpuKernels.h"
 #include "quant/Runtime/Runtime.h"
-#include "quant/Runtime/UKernels.h" // QR_PILLAR_*
+#include "quant/Runtime/UKernels.h" // QR_PILLAR_*, qr_uk_pillar_topk_count
 
 #include <algorithm>
 #include <cmath>
@@ -86,14 +86,6 @@ RulebookScratch layOut(int64_t N, int64_t taps, bool dilate, bool strided,
   r.blockCounts = l.take(size_t(compactBlocks) * 4);
   r.total = l.size();
   return r;
-}
-
-/// qr_uk_pillar_topk_count's rule (UKernels.h), whose bitcode compiled
-/// models link but the runtime does not: round-half-up(ratio · N) in
-/// [1, N].
-int64_t topkCount(int64_t N, double ratio) {
-  return std::clamp<int64_t>(int64_t(std::floor(ratio * double(N) + 0.5)), 1,
-                             N);
 }
 
 /// Launches rulebook kernel `name` (a literal: the runtime caches kernels
@@ -250,7 +242,7 @@ extern "C" void qr_gpu_pillar_rulebook(int64_t N, const int32_t *coords,
   args.taps = int32_t(taps);
   args.importance = importance;
   args.threshold = threshold;
-  args.topk = topk_ratio > 0.0 ? topkCount(N, topk_ratio) : 0;
+  args.topk = topk_ratio > 0.0 ? qr_uk_pillar_topk_count(N, topk_ratio) : 0;
   args.important = base + layout.important;
   auto keys = reinterpret_cast<unsigned long long *>(base + layout.keys);
   auto ordinals = reinterpret_cast<unsigned *>(base + layout.ordinals);
