@@ -527,7 +527,7 @@ std::pair<double, double> exactTraceAndProbeVariance(const Matrix &x) {
 TEST(BitAllocationTest, HutchinsonTraceIsCloseToExactTrace) {
   // LLM-like activations: 512 tokens × 96 channels, a few outlier channels
   // and a shared component that correlates all channels.
-  std::mt19937_64 rng = freshGenerator();
+  std::mt19937_64 rng = instanceGenerator();
   Matrix x = gaussian(512, 96, rng);
   std::normal_distribution<double> normal;
   for (int64_t t = 0; t < x.rows; ++t) {
@@ -544,10 +544,11 @@ TEST(BitAllocationTest, HutchinsonTraceIsCloseToExactTrace) {
   std::cout << "[ trace    ] exact " << trace << ", estimate " << estimate
             << ", relative error " << relativeError << " (predicted std "
             << predictedRelativeStd << ")\n";
-  // The instance is built so that 3% is at least 5 standard deviations
-  // (about 0.35% each).
-  ASSERT_LT(predictedRelativeStd, 0.006);
-  EXPECT_LT(relativeError, 0.03);
+  // 256 probes of this instance give a relative standard deviation of
+  // 0.3–0.5% (0.67% on a rare draw, seed 2442802808); the estimate must be
+  // within 6 of them.
+  ASSERT_LT(predictedRelativeStd, 0.01);
+  EXPECT_LT(relativeError, 6 * predictedRelativeStd);
 }
 
 TEST(BitAllocationTest, HutchinsonTraceIsExactForOrthogonalColumns) {
