@@ -47,8 +47,9 @@ constexpr int kMaxBudgetRepairs = 3;
 /// kBudgetRelativeTolerance is sent back by the repair above.
 constexpr double kCbcRowRelativeSlack = 1e-7;
 
-double budgetLimit(double budget) {
-  return budget + kBudgetRelativeTolerance * std::fabs(budget);
+double budgetLimit(double budget,
+                   double relativeTolerance = kBudgetRelativeTolerance) {
+  return budget + relativeTolerance * std::fabs(budget);
 }
 
 enum class Metric { Size, Bops, Latency };
@@ -524,10 +525,9 @@ CbcOutcome solveOnce(const AllocationProblem &problem,
       if (std::isfinite(smallest))
         smallestTotal += smallest;
     rowLower.push_back(smallestTotal - 1e-9 * (1 + std::fabs(smallestTotal)));
-    rowUpper.push_back(
-        (budget.value + kCbcRowRelativeSlack * std::fabs(budget.value)) *
-            rowScale -
-        budgetTightening[i]);
+    rowUpper.push_back(budgetLimit(budget.value, kCbcRowRelativeSlack) *
+                           rowScale -
+                       budgetTightening[i]);
   }
   for (const std::vector<size_t> &group : problem.sharedGroups)
     for (size_t i = 1; i < group.size(); ++i) {

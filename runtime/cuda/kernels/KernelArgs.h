@@ -40,21 +40,24 @@ QR_HOST_DEVICE constexpr int streamStagedPairBytes(bool intActivations,
                                                    int blocks) {
   return blocks * int(kBlockK) * 2 * (intActivations ? 1 : 2) + 16;
 }
-/// Output columns of a streaming CTA, and the bytes of one quantization
-/// group's per-column operands it stages after A: the f32 scales, then the
-/// f16 zero biases (weight-only) or the i32 column sums (integer).
+/// Output columns of a streaming CTA, and the per-column operands of a
+/// quantization group it stages after A: the f32 scales, then the f16
+/// zero biases (weight-only) or the i32 column sums (integer), of
+/// streamSecondOperandBytes each.
 QR_HOST_DEVICE constexpr int streamColumns(int mTiles) {
   return kStreamWarps * streamPanels(mTiles) * int(kPanelCols);
 }
+QR_HOST_DEVICE constexpr int streamSecondOperandBytes(bool intActivations) {
+  return intActivations ? 4 : 2;
+}
 QR_HOST_DEVICE constexpr int streamGroupBytes(bool intActivations, int mTiles) {
-  return streamColumns(mTiles) * (intActivations ? 8 : 6);
+  return streamColumns(mTiles) * (4 + streamSecondOperandBytes(intActivations));
 }
 /// Groups a split of `blocks` k blocks spans at most, wherever it starts.
 QR_HOST_DEVICE constexpr int64_t
 streamGroupSpan(int64_t blocks, int64_t blocksPerGroup, int64_t groups) {
-  return (blocks + blocksPerGroup - 2) / blocksPerGroup + 1 < groups
-             ? (blocks + blocksPerGroup - 2) / blocksPerGroup + 1
-             : groups;
+  const int64_t span = (blocks + blocksPerGroup - 2) / blocksPerGroup + 1;
+  return span < groups ? span : groups;
 }
 /// Dynamic shared memory of a streaming CTA whose split has `blocks` k
 /// blocks: A's row pairs, then the spanned groups' operands.

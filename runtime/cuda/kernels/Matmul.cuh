@@ -299,7 +299,7 @@ template <bool IntActivations, int MTiles>
 __device__ void stageGroupOperands(const MatmulArgs &p, int64_t first,
                                    int span, int64_t n0, uint8_t *shared) {
   constexpr int Columns = streamColumns(MTiles);
-  constexpr int SecondBytes = IntActivations ? 4 : 2;
+  constexpr int SecondBytes = streamSecondOperandBytes(IntActivations);
   constexpr int ScaleChunks = Columns * 4 / 16;
   constexpr int Chunks = ScaleChunks + Columns * SecondBytes / 16;
   const uint8_t *second =
@@ -403,21 +403,28 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   // column sums.
   int group = 0;
   int64_t nextGroupAt = (firstGroup + 1) * p.w.blocksPerGroup - kb0;
+  // Where column `column` of n8 tile j's operands of the current group lie
+  // (stageGroupOperands): its scale, and its zero bias or column sum.
   const int warpColumn = warp * Panels * int(kPanelCols);
-  auto groupOperands = [&](int j, int column) {
+  auto stagedScale = [&](int j, int column) {
     return operands + group * streamGroupBytes(IntActivations, MTiles) +
            (warpColumn + j * 8 + column) * 4;
+  };
+  auto stagedSecond = [&](int j, int column) {
+    return operands + group * streamGroupBytes(IntActivations, MTiles) +
+           Columns * 4 +
+           (warpColumn + j * 8 + column) *
+               streamSecondOperandBytes(IntActivations);
   };
   float2 scale[Tiles];
   HalfZero zero[Tiles];
   auto enterGroup = [&] {
 #pragma unroll
     for (int j = 0; j < Tiles; ++j) {
-      scale[j] = *reinterpret_cast<const float2 *>(groupOperands(j, 2 * t));
+      scale[j] = *reinterpret_cast<const float2 *>(stagedScale(j, 2 * t));
       if constexpr (!IntActivations)
-        zero[j] = halfZero(*reinterpret_cast<const __half *>(
-            operands + group * streamGroupBytes(IntActivations, MTiles) +
-            Columns * 4 + (warpColumn + j * 8 + g) * 2));
+        zero[j] =
+            halfZero(*reinterpret_cast<const __half *>(stagedSecond(j, g)));
     }
   };
   enterGroup();
@@ -434,8 +441,8 @@ __device__ void streamMatmul(const MatmulArgs &p) {
     for (int j = 0; j < Tiles; ++j) {
       Acc correction[2] = {0, 0};
       if (correct) {
-        const int2 sums = *reinterpret_cast<const int2 *>(
-            groupOperands(j, 2 * t) + Columns * 4);
+        const int2 sums =
+            *reinterpret_cast<const int2 *>(stagedSecond(j, 2 * t));
         correction[0] = p.aZeroPoint * sums.x;
         correction[1] = p.aZeroPoint * sums.y;
       }

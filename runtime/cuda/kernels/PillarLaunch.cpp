@@ -17,7 +17,6 @@
 #include "quant/Runtime/UKernels.h" // QR_PILLAR_*, qr_uk_pillar_topk_count
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
