@@ -17,6 +17,8 @@
 
 #include "quant/Runtime/Runtime.h"
 
+#include <math.h>
+
 #if UK_AVX512
 /* 14 × 2 accumulators + 2 B vectors fill the 32 zmm registers; the A
  * values are broadcast from memory operands. */
@@ -375,11 +377,75 @@ void qr_uk_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
 }
 
 /*===----------------------------------------------------------------------===*
- * Weight-only matmul of a few rows (decoding): each code is dequantized in
- * registers and used by every row at once, nothing is written out.
+ * Weight-only matmul of a few rows (decoding).
  *===----------------------------------------------------------------------===*/
 
 #define DIRECT_MAX_ROWS 4
+
+#if UK_AVX512
+
+/* On the integer kernel: each float row a is split into FLOAT_LIMBS int8
+ * rows q_l with a = s · Σ_l 2^(−7l) · q_l + r, s = max|a| / 127 and
+ * |r| ≤ s · 2^(6 − 7·FLOAT_LIMBS) (about 2^−29 · max|a| for four), and
+ * qr_uk_matmul_s8 takes them as rows of scale s · 2^(−7l), its sums exact
+ * in int32. One vpdpbusd multiplies 64 codes by four k of a limb, so four
+ * limbs cost less than converting each code to float (measured on an
+ * AVX-512 VNNI Xeon: see bench/RESULTS.md). Rows holding Inf or NaN give
+ * NaN. */
+#define FLOAT_LIMBS 4
+
+static void matmul_f32_by_limbs(int64_t M, const float *A, int64_t lda,
+                                const void *packed, float *C, int64_t ldc) {
+  static const float limb_weights[FLOAT_LIMBS] = {1.0f, 0x1p-7f, 0x1p-14f,
+                                                  0x1p-21f};
+  const UkWeights w = uk_weights_view(packed);
+  const int64_t rows = M * FLOAT_LIMBS;
+  int8_t *limbs = (int8_t *)uk_alloc((size_t)(rows * w.K));
+  float *scales = (float *)uk_alloc((size_t)rows * sizeof(float));
+  float *partial = (float *)uk_alloc((size_t)(rows * w.N) * sizeof(float));
+  bool finite[DIRECT_MAX_ROWS];
+  for (int64_t m = 0; m < M; ++m) {
+    const float *a = A + m * lda;
+    float largest = 0.0f;
+    finite[m] = true;
+    for (int64_t k = 0; k < w.K; ++k) {
+      finite[m] = finite[m] && isfinite(a[k]);
+      largest = fmaxf(largest, fabsf(a[k]));
+    }
+    const float scale = largest > 0.0f && finite[m] ? largest / 127.0f : 1.0f;
+    for (int l = 0; l < FLOAT_LIMBS; ++l)
+      scales[m * FLOAT_LIMBS + l] = scale * limb_weights[l];
+    for (int64_t k = 0; k < w.K; ++k) {
+      /* The remainder in double: its rounding lies far below the last
+       * limb's unit. */
+      double rest = finite[m] ? (double)a[k] : 0.0;
+      for (int l = 0; l < FLOAT_LIMBS; ++l) {
+        const double unit = (double)scales[m * FLOAT_LIMBS + l];
+        const double q = fmin(fmax(nearbyint(rest / unit), -127.0), 127.0);
+        limbs[(m * FLOAT_LIMBS + l) * w.K + k] = (int8_t)q;
+        rest -= q * unit;
+      }
+    }
+  }
+  qr_uk_matmul_s8(rows, w.N, w.K, limbs, w.K, scales, 0.0f, 0, packed, partial,
+                  w.N);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < w.N; ++n) {
+      /* Smallest limb first. */
+      float sum = 0.0f;
+      for (int l = FLOAT_LIMBS - 1; l >= 0; --l)
+        sum += partial[(m * FLOAT_LIMBS + l) * w.N + n];
+      C[m * ldc + n] = finite[m] ? sum : NAN;
+    }
+  free(limbs);
+  free(scales);
+  free(partial);
+}
+
+#else
+
+/* Each code is dequantized in registers and used by every row at once,
+ * nothing is written out. */
 #define DIRECT_TASK_PANELS 8
 
 typedef struct DirectMatmul {
@@ -407,124 +473,6 @@ static void pack_direct_rows(const DirectMatmul *d, float *dst) {
 static int64_t direct_valid_columns(const DirectMatmul *d, int64_t panel) {
   return uk_min(UK_PANEL_COLS, d->w.N - panel * UK_PANEL_COLS);
 }
-
-#if UK_AVX512
-
-/* All rows × panels [panel0, panel0 + P) over K. Per group, each (row,
- * panel) sums A·(u − z), in two accumulators (even and odd k) when there
- * are too few (row, panel) pairs to hide the FMA latency, then adds the
- * sum times the group's scale. */
-UK_INLINE void direct_tile(const DirectMatmul *d, const float *a,
-                           int64_t panel0, const int BITS, const int R,
-                           const int P) {
-  const UkWeights *w = &d->w;
-  const int64_t plane_block_bytes = uk_block_plane_bytes(w->plane_bits);
-  const int SPLIT = R * P >= 6 ? 1 : 2;
-  const uint8_t *plane[4], *high_bits[4];
-  UK_UNROLL
-  for (int pp = 0; pp < P; ++pp) {
-    plane[pp] = w->codes + (panel0 + pp) * w->panel_bytes;
-    high_bits[pp] = plane[pp] + uk_high_bits_offset(w);
-  }
-  __m512 result[DIRECT_MAX_ROWS][4];
-  UK_UNROLL
-  for (int r = 0; r < R; ++r)
-    UK_UNROLL
-    for (int pp = 0; pp < P; ++pp)
-      result[r][pp] = _mm512_setzero_ps();
-
-  for (int64_t g = 0; g < w->num_groups; ++g) {
-    __m512i zero_points[4];
-    __m512 sums[DIRECT_MAX_ROWS][4][2];
-    UK_UNROLL
-    for (int pp = 0; pp < P; ++pp) {
-      zero_points[pp] = _mm512_loadu_si512(
-          w->zero_points + g * w->padded_n + (panel0 + pp) * UK_PANEL_COLS);
-      UK_UNROLL
-      for (int r = 0; r < R; ++r)
-        sums[r][pp][0] = sums[r][pp][1] = _mm512_setzero_ps();
-    }
-    for (int64_t kb = g * w->padded_group_size / UK_K_BLOCK,
-                 kb_end = (g + 1) * w->padded_group_size / UK_K_BLOCK;
-         kb < kb_end; ++kb) {
-      UK_UNROLL
-      for (int quad = 0; quad < UK_K_BLOCK / 4; ++quad) {
-        /* The quad's codes of every panel as 4 k × 16 columns. */
-        __m512i by_k[4];
-        UK_UNROLL
-        for (int pp = 0; pp < P; ++pp)
-          by_k[pp] = quad_by_k(
-              uk_quad_codes(BITS, plane[pp] + kb * plane_block_bytes,
-                            high_bits[pp] + kb * 32, quad));
-#define UK_DIRECT_FMAS(J)                                                      \
-  do {                                                                         \
-    __asm__ volatile("" ::: "memory"); /* see s8_tile in MatmulS8.c */        \
-    UK_UNROLL                                                                  \
-    for (int pp = 0; pp < P; ++pp) {                                           \
-      __m512 weights = _mm512_cvtepi32_ps(_mm512_sub_epi32(                    \
-          _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(by_k[pp], (J))),      \
-          zero_points[pp]));                                                   \
-      UK_UNROLL                                                                \
-      for (int r = 0; r < R; ++r)                                              \
-        sums[r][pp][(J) % SPLIT] = _mm512_fmadd_ps(                            \
-            _mm512_set1_ps(a[r * w->padded_k + kb * UK_K_BLOCK + 4 * quad +    \
-                             (J)]),                                            \
-            weights, sums[r][pp][(J) % SPLIT]);                                \
-    }                                                                          \
-  } while (0)
-        UK_DIRECT_FMAS(0);
-        UK_DIRECT_FMAS(1);
-        UK_DIRECT_FMAS(2);
-        UK_DIRECT_FMAS(3);
-#undef UK_DIRECT_FMAS
-      }
-    }
-    UK_UNROLL
-    for (int pp = 0; pp < P; ++pp) {
-      __m512 scales = _mm512_loadu_ps(w->scales + g * w->padded_n +
-                                      (panel0 + pp) * UK_PANEL_COLS);
-      UK_UNROLL
-      for (int r = 0; r < R; ++r)
-        result[r][pp] = _mm512_fmadd_ps(
-            SPLIT == 2 ? _mm512_add_ps(sums[r][pp][0], sums[r][pp][1])
-                       : sums[r][pp][0],
-            scales,
-            result[r][pp]);
-    }
-  }
-
-  UK_UNROLL
-  for (int pp = 0; pp < P; ++pp) {
-    __mmask16 columns =
-        (__mmask16)((1u << direct_valid_columns(d, panel0 + pp)) - 1);
-    UK_UNROLL
-    for (int r = 0; r < R; ++r)
-      _mm512_mask_storeu_ps(d->C + r * d->ldc + (panel0 + pp) * UK_PANEL_COLS,
-                            columns, result[r][pp]);
-  }
-}
-
-/* Panels per tile: 4 for one or two rows, 2 otherwise; 1 for leftovers. */
-#define DIRECT_KEY(BITS, R, P) ((BITS) * 100 + (R) * 10 + (P))
-#define DIRECT_CASE(BITS, R, P)                                                \
-  case DIRECT_KEY(BITS, R, P):                                                 \
-    direct_tile(d, a, panel0, BITS, R, P);                                     \
-    return;
-#define DIRECT_CASES(R, P)                                                     \
-  DIRECT_CASE(2, R, P)                                                         \
-  DIRECT_CASE(3, R, P) DIRECT_CASE(4, R, P) DIRECT_CASE(8, R, P)
-
-static void run_direct_tile(const DirectMatmul *d, const float *a,
-                            int64_t panel0, int P) {
-  switch (DIRECT_KEY(d->w.bits, d->M, P)) {
-    DIRECT_CASES(1, 4) DIRECT_CASES(2, 4) DIRECT_CASES(3, 2) DIRECT_CASES(4, 2)
-    DIRECT_CASES(1, 1) DIRECT_CASES(2, 1) DIRECT_CASES(3, 1) DIRECT_CASES(4, 1)
-  default:
-    __builtin_unreachable();
-  }
-}
-
-#else
 
 static void run_direct_tile(const DirectMatmul *d, const float *a,
                             int64_t panel0, int P) {
@@ -560,8 +508,6 @@ static void run_direct_tile(const DirectMatmul *d, const float *a,
   }
 }
 
-#endif
-
 static void direct_task(void *context, int64_t begin, int64_t end) {
   const DirectMatmul *d = (const DirectMatmul *)context;
   float *a = (float *)uk_alloc((size_t)(d->M * d->w.padded_k) * sizeof(float));
@@ -577,6 +523,8 @@ static void direct_task(void *context, int64_t begin, int64_t end) {
   free(a);
 }
 
+#endif
+
 void qr_uk_matmul_f32(int64_t M, int64_t N, int64_t K, const float *A,
                       int64_t lda, const void *packed, float *C,
                       int64_t ldc) {
@@ -584,10 +532,14 @@ void qr_uk_matmul_f32(int64_t M, int64_t N, int64_t K, const float *A,
   (void)K; /* the blob's sizes are authoritative */
   UkWeights w = uk_weights_view(packed);
   if (M <= DIRECT_MAX_ROWS) {
+#if UK_AVX512
+    matmul_f32_by_limbs(M, A, lda, packed, C, ldc);
+#else
     DirectMatmul d = {
         .M = M, .A = A, .lda = lda, .w = w, .C = C, .ldc = ldc};
     qr_parallel_for(uk_ceil_div(w.num_panels, DIRECT_TASK_PANELS), 1,
                     direct_task, &d);
+#endif
     return;
   }
   FloatGemm g = {

@@ -373,6 +373,10 @@ TEST_P(UKernelsTest, MatmulF32MatchesFloat64Reference) {
           std::vector<float> A(M * lda);
           for (float &a : A)
             a = uniformFloat(rng, -2.0f, 2.0f);
+          // LLM-style massive activations: every other row has one value
+          // a thousand times the rest (the limbs' scale follows max|a|).
+          for (int64_t m = 1; m < M; m += 2)
+            A[m * lda + int64_t(rng() % uint64_t(K))] *= 1000.0f;
           std::vector<float> C(M * ldc, -1.0f);
           variant().matmul_f32(M, N, K, A.data(), lda, w.packed.get(),
                                C.data(), ldc);
@@ -395,6 +399,27 @@ TEST_P(UKernelsTest, MatmulF32MatchesFloat64Reference) {
         }
   std::cout << "[ stats    ] " << cases << " cases, " << stats.checked
             << " outputs, max error / Σ|terms| = " << stats.worst << "\n";
+}
+
+TEST_P(UKernelsTest, MatmulF32RowsWithInfOrNaNStayApart) {
+  std::mt19937_64 rng = freshGenerator();
+  const int64_t K = 256, N = 40, M = 3;
+  Weights w = randomWeights(rng, 4, K, N, 128, false);
+  std::vector<float> A(M * K);
+  for (float &a : A)
+    a = uniformFloat(rng, -2.0f, 2.0f);
+  std::vector<float> finite(N);
+  variant().matmul_f32(1, N, K, A.data() + K, K, w.packed.get(), finite.data(),
+                       N);
+  A[5] = std::numeric_limits<float>::infinity();
+  A[2 * K + 7] = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> C(M * N);
+  variant().matmul_f32(M, N, K, A.data(), K, w.packed.get(), C.data(), N);
+  for (int64_t n = 0; n < N; ++n) {
+    EXPECT_FALSE(std::isfinite(C[n])) << n;
+    EXPECT_NEAR(C[N + n], finite[n], 1e-5 * (std::fabs(finite[n]) + 1.0f)) << n;
+    EXPECT_TRUE(std::isnan(C[2 * N + n])) << n;
+  }
 }
 
 //===----------------------------------------------------------------------===//

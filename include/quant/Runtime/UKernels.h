@@ -82,10 +82,12 @@ void qr_uk_matmul_s8(int64_t M, int64_t N, int64_t K, const int8_t *A,
 
 /* Float activations × packed integer weights (W4A16-style weight-only
  * quantization): C[m][n] = Σ_g s[g][n] · Σ_{k∈g} A[m][k] · (u[k][n] − z[g][n]),
- * the integer differences converted to float in registers. Up to 4 rows
- * (decoding) stream the codes once; more rows dequantize one cache-sized
- * block of weights at a time into the float GEMM's packed B. N and K must
- * be those of the blob. */
+ * Up to 4 rows (decoding) stream the codes once: in the AVX-512 VNNI
+ * variant through qr_uk_matmul_s8, each row split into four int8 limbs
+ * (a = s·Σ 2^(−7l)·q_l to about 2^−29·max|a|; rows with Inf or NaN give
+ * NaN), in the portable one converting the integer differences to float in
+ * registers. More rows dequantize one cache-sized block of weights at a
+ * time into the float GEMM's packed B. N and K must be those of the blob. */
 void qr_uk_matmul_f32(int64_t M, int64_t N, int64_t K, const float *A,
                       int64_t lda, const void *packed, float *C, int64_t ldc);
 
