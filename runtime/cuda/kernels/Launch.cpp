@@ -95,14 +95,13 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int64_t warps =
       (panels + streamPanels(mTiles) - 1) / streamPanels(mTiles);
   const int64_t gridX = (warps + kStreamWarps - 1) / kStreamWarps;
-  const int64_t residentCtas =
-      int64_t(qr::cuda::multiprocessorCount()) * streamMinBlocks(mTiles);
+  const int64_t multiprocessors = qr::cuda::multiprocessorCount();
+  const int64_t residentCtas = multiprocessors * streamMinBlocks(mTiles);
   const int64_t tiles = gridX * chunks;
   const int64_t mostSplits = std::min<int64_t>(
       {blocks, kMaxStreamSplits,
        std::max<int64_t>(blocks / kMinStreamSplitBlocks,
-                         (qr::cuda::multiprocessorCount() + tiles - 1) /
-                             tiles)});
+                         (multiprocessors + tiles - 1) / tiles)});
   int64_t splits = std::clamp<int64_t>(residentCtas / tiles, 1, mostSplits);
   int64_t perSplit = (blocks + splits - 1) / splits;
   auto sharedBytes = [&](int64_t blocksPerSplit) {
