@@ -3,11 +3,12 @@
 //   quant-bench-gpu check [--seed S]   every kernel of GpuKernels.h against a
 //                                      float64 host reference, fresh random
 //                                      inputs, outputs poisoned with NaN
-//   quant-bench-gpu bench [--quick | --decode]
+//   quant-bench-gpu bench [--quick | --decode | --rows M,M...]
 //                                      speed against cuBLAS fp16 (W4A16),
 //                                      cuBLASLt int8 (W8A8, W4A8) and a
 //                                      device-to-device copy (Hadamard);
-//                                      --decode: the matmuls at M ≤ 64 only
+//                                      --decode: the matmuls at M ≤ 64 only;
+//                                      --rows: the matmuls at those M only
 //   quant-bench-gpu pillar [--quick]   sparse pillar conv timings
 //                                      (PillarBench.cpp; cuDNN's dense conv
 //                                      in bench/gpu/torch_pillar_peer.py)
@@ -167,6 +168,50 @@ void checkWeightOnly(std::mt19937_64 &rng, CheckTable &table, int64_t M,
       what, relativeError(C, ref), 1e-5,
       std::string(usesTiledKernel(M) && K % 4 == 0 ? "(tiled) " : "(stream) ") +
           note);
+}
+
+/// A chain of weight-only layers, each reading the previous one's output,
+/// launched back to back with no synchronization: the streaming kernel
+/// starts before its predecessor has finished (programmatic dependent
+/// launch) and must wait for it before it reads A. Every buffer starts as
+/// NaN, and each link is checked against a float64 reference computed from
+/// the input it was given, read back at the end.
+void checkWeightOnlyChain(std::mt19937_64 &rng, CheckTable &table, int64_t M,
+                          int64_t NK, int bits, int64_t group, int links) {
+  std::vector<Weights> weights;
+  std::vector<DeviceBuffer> packed, outputs;
+  for (int i = 0; i < links; ++i) {
+    weights.emplace_back(rng, bits, NK, NK, group, /*symmetric=*/false);
+    packed.push_back(toDevice(weights.back().packed));
+    outputs.emplace_back(M * NK * 4);
+    outputs.back().poison();
+  }
+  std::vector<float> input = randomFloats(rng, M * NK);
+  DeviceBuffer dInput = toDevice(input);
+  checkKernels("chain set-up");
+  for (int i = 0; i < links; ++i)
+    qr_gpu_matmul_f16w(M, NK, NK, bits, group,
+                       (i == 0 ? dInput : outputs[i - 1]).as<float>(), NK,
+                       packed[i].ptr, outputs[i].as<float>(), NK);
+  checkKernels("qr_gpu_matmul_f16w chain");
+  double worst = 0;
+  for (int i = 0; i < links; ++i) {
+    std::vector<float> C(M * NK);
+    outputs[i].download(C.data());
+    std::vector<double> ref(M * NK, 0.0);
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t k = 0; k < NK; ++k) {
+        const double a = roundToHalf(input[m * NK + k]);
+        for (int64_t n = 0; n < NK; ++n)
+          ref[m * NK + n] += a * weights[i].exactWeight(k, n);
+      }
+    worst = std::max(worst, relativeError(C, ref));
+    input = std::move(C);
+  }
+  char what[128];
+  std::snprintf(what, sizeof what, "f16w W%dA16 chain of %d M=%ld N=K=%ld",
+                bits, links, long(M), long(NK));
+  table.row(what, worst, 1e-5, "(stream, back to back)");
 }
 
 void checkInteger(std::mt19937_64 &rng, CheckTable &table, int64_t M, int64_t N,
@@ -361,6 +406,8 @@ int runChecks(uint64_t seed) {
     checkInteger(rng, t, 9, 48, 16384, bits, 128, false, 4);
     checkInteger(rng, t, 24, 96, 8192, bits, 8192, true, -1);
   }
+  checkWeightOnlyChain(rng, t, 1, 2048, 4, 128, 4);
+  checkWeightOnlyChain(rng, t, 16, 1024, 8, 1024, 2);
   // The wgmma kernel: partial row and column tiles, K not a multiple of
   // the 64-k block, a single block, an odd ldc (scalar stores).
   checkInteger(rng, t, 1100, 4000, 320, 8, 320, true, 0);
@@ -625,7 +672,8 @@ int main(int argc, char **argv) {
                    std::strcmp(argv[1], "profile") != 0)) {
     std::fprintf(stderr,
                  "usage: quant-bench-gpu check [--seed S]\n"
-                 "       quant-bench-gpu bench [--quick | --decode]\n"
+                 "       quant-bench-gpu bench [--quick | --decode | --rows "
+                 "M,M...]\n"
                  "       quant-bench-gpu pillar [--quick]  (sparse pillar "
                  "conv timings)\n"
                  "       quant-bench-gpu profile   (one W4A16 decode call a "
@@ -661,6 +709,23 @@ int main(int argc, char **argv) {
   Cublas cublas;
   if (argc > 2 && std::strcmp(argv[2], "--decode") == 0) {
     benchMatmuls(cublas, {1, 16, 32, 64});
+    return 0;
+  }
+  if (argc > 2 && std::strcmp(argv[2], "--rows") == 0) {
+    if (argc < 4)
+      die("--rows: expected a list of M, such as --rows 1,16");
+    std::vector<int64_t> rows;
+    for (const char *at = argv[3]; *at;) {
+      char *end;
+      const long long M = std::strtoll(at, &end, 10);
+      if (end == at || M < 1 || (*end && *end != ','))
+        die(std::string("--rows: expected positive integers separated by "
+                        "commas, got '") +
+            argv[3] + "'");
+      rows.push_back(M);
+      at = *end ? end + 1 : end;
+    }
+    benchMatmuls(cublas, rows);
     return 0;
   }
   benchMatmuls(cublas, quick ? std::vector<int64_t>{1, 16, 4096}

@@ -409,7 +409,8 @@ CUfunction kernel(const char *name) {
 
 bool launch(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
             unsigned blockX, unsigned blockY, unsigned blockZ,
-            unsigned sharedBytes, void **params, const char *what) {
+            unsigned sharedBytes, void **params, const char *what,
+            LaunchOrder order) {
   const char *name = what ? what : "kernel";
   if (!function) {
     // kernel() has reported why; this names the launch that could not run.
@@ -435,6 +436,29 @@ bool launch(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
           ")";
       return checkInModel(result, call.c_str());
     }
+  }
+  if (order == LaunchOrder::OverlapsPredecessor && computeCapability() >= 90) {
+    CUlaunchAttribute attribute = {};
+    attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+    attribute.value.programmaticStreamSerializationAllowed = 1;
+    CUlaunchConfig config = {};
+    config.gridDimX = gridX;
+    config.gridDimY = gridY;
+    config.gridDimZ = gridZ;
+    config.blockDimX = blockX;
+    config.blockDimY = blockY;
+    config.blockDimZ = blockZ;
+    config.sharedMemBytes = sharedBytes;
+    config.hStream = stream();
+    config.attrs = &attribute;
+    config.numAttrs = 1;
+    CUresult result = d.launchKernelEx(&config, function, params, nullptr);
+    if (result != CUDA_SUCCESS) {
+      std::string call = "cuLaunchKernelEx(" + std::string(name) +
+                         ", PROGRAMMATIC_STREAM_SERIALIZATION)";
+      return checkInModel(result, call.c_str());
+    }
+    return true;
   }
   CUresult result =
       d.launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,

@@ -113,12 +113,24 @@ bool checkInModel(CUresult result, const char *call);
 /// reported through qr_report_kernel_error() if absent.
 CUfunction kernel(const char *name);
 
-/// cuLaunchKernel on stream() with error checks (the launch's name in the
-/// message); raises the dynamic shared-memory limit when sharedBytes is
+/// How a launch is ordered after the previous kernel of the stream.
+enum class LaunchOrder {
+  /// Starts once the previous kernel has finished.
+  AfterPredecessor,
+  /// Programmatic dependent launch (sm_90 on): may start once every CTA of
+  /// the previous kernel has executed griddepcontrol.launch_dependents or
+  /// exited, and must execute griddepcontrol.wait before it touches
+  /// anything that kernel writes, or writes anything itself.
+  OverlapsPredecessor,
+};
+
+/// cuLaunchKernel(Ex) on stream() with error checks (the launch's name in
+/// the message); raises the dynamic shared-memory limit when sharedBytes is
 /// over 48 KiB. Reports through qr_report_kernel_error().
-bool launch(CUfunction function, unsigned gridX, unsigned gridY,
-            unsigned gridZ, unsigned blockX, unsigned blockY, unsigned blockZ,
-            unsigned sharedBytes, void **params, const char *what);
+bool launch(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
+            unsigned blockX, unsigned blockY, unsigned blockZ,
+            unsigned sharedBytes, void **params, const char *what,
+            LaunchOrder order = LaunchOrder::AfterPredecessor);
 
 } // namespace qr::cuda
 

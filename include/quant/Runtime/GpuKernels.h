@@ -57,7 +57,11 @@ int qr_gpu_pack_weights(int32_t bits, int64_t K, int64_t N, int64_t group_size,
  * m16n8k16 with f32 accumulation, each group's sums scaled in f32:
  *   C[m][n] = Σ_g s[g][n] · Σ_{k∈g} f16(A[m][k]) · (u[k][n] − z[g][n])
  * Decode-sized M (≤ 64) splits K across warps (streaming the weights once
- * at full bandwidth); larger M uses tiles staged through shared memory. */
+ * at full bandwidth); larger M uses tiles staged through shared memory.
+ * On sm_90 the decode-sized kernel is launched to overlap the previous
+ * kernel of the stream and reads `packed` before that kernel has finished
+ * (A and C only after): the packed weights must not be written by the
+ * kernel launched just before (qr_gpu_matmul_s8 likewise). */
 void qr_gpu_matmul_f16w(int64_t M, int64_t N, int64_t K, int32_t bits,
                         int64_t group_size, const float *A, int64_t lda,
                         const void *packed, float *C, int64_t ldc);

@@ -30,13 +30,14 @@ bool qr::gpu::fail(const std::string &message) {
 }
 
 bool qr::gpu::launch(const char *name, unsigned gx, unsigned gy, unsigned gz,
-                     unsigned threads, unsigned sharedBytes, void *args) {
+                     unsigned threads, unsigned sharedBytes, void *args,
+                     qr::cuda::LaunchOrder order) {
   CUfunction function = qr::cuda::kernel(name);
   if (!function)
     return false;
   void *params[] = {args};
   return qr::cuda::launch(function, gx, gy, gz, threads, 1, 1, sharedBytes,
-                          params, name);
+                          params, name, order);
 }
 
 bool qr::gpu::aligned16(const void *p) {
@@ -86,7 +87,12 @@ constexpr int64_t kStreamSharedBytes = 96 * 1024;
 /// of CTAs at the kernel's register bound (streamMinBlocks), with shorter
 /// splits where A's slice and the groups' operands would not fit
 /// kStreamSharedBytes. One wave: a CTA's start-up (staging A and the group
-/// operands) and the partial sums are paid once a multiprocessor.
+/// operands) and the partial sums are paid once a multiprocessor. Launched
+/// to overlap the previous kernel: back to back (a decoder's q/k/v or
+/// gate/up projections), a CTA requests its group operands and is ready to
+/// stage A while the previous matmul's split-K tail runs (measured on an
+/// H100, back to back against one after another: W4A16 at M = 1, 4096²
+/// 0.0108 → 0.0096 ms, 11008² 0.0328 → 0.0307; unchanged alone).
 bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int mTiles = args.M <= 16 ? 1 : args.M <= 32 ? 2 : 4;
   const int64_t chunkRows = 16 * mTiles;
@@ -131,7 +137,8 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
                      std::to_string(mTiles);
   return launch(name.c_str(), unsigned(gridX), unsigned(splits),
                 unsigned(chunks), kStreamWarps * 32,
-                unsigned(sharedBytes(perSplit)), &args);
+                unsigned(sharedBytes(perSplit)), &args,
+                qr::cuda::LaunchOrder::OverlapsPredecessor);
 }
 
 } // namespace

@@ -11,6 +11,8 @@
 
 #include "KernelArgs.h"
 
+#include "../CudaDriver.h"
+
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -21,8 +23,10 @@ namespace qr::gpu {
 bool fail(const std::string &message);
 
 /// Launches kernel `name` of the embedded module with one parameter block.
-bool launch(const char *name, unsigned gx, unsigned gy, unsigned gz,
-            unsigned threads, unsigned sharedBytes, void *args);
+bool launch(
+    const char *name, unsigned gx, unsigned gy, unsigned gz, unsigned threads,
+    unsigned sharedBytes, void *args,
+    qr::cuda::LaunchOrder order = qr::cuda::LaunchOrder::AfterPredecessor);
 
 /// The checks and arguments both matmul entry points share (weights, M, the
 /// operands); false (with the error reported) when the call cannot run.
