@@ -3,8 +3,9 @@
 // Kernels launched with LaunchOrder::OverlapsPredecessor (CudaDriver.h) may
 // start while the previous kernel of the stream still runs: they read what
 // no kernel writes (packed weights) first, then wait for it. Kernels that
-// let their successor start early say so once their own inputs are read.
-// Both are no-ops before sm_90, where launches never overlap.
+// let such a successor start early say so; it still waits for them to
+// finish before it reads their output. Both are no-ops before sm_90, where
+// launches never overlap.
 //
 //===----------------------------------------------------------------------===//
 
