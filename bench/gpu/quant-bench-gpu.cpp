@@ -133,19 +133,27 @@ struct CheckTable {
   }
 };
 
+/// A (M × K, row-major) times the weights' exact values in float64, with
+/// A rounded to f16 as the weight-only kernels take it, or as given.
+std::vector<double> weightOnlyProduct(const std::vector<float> &A, int64_t M,
+                                      const Weights &w, bool halfActivations) {
+  std::vector<double> C(M * w.N, 0.0);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k = 0; k < w.K; ++k) {
+      const double a =
+          halfActivations ? roundToHalf(A[m * w.K + k]) : A[m * w.K + k];
+      for (int64_t n = 0; n < w.N; ++n)
+        C[m * w.N + n] += a * w.exactWeight(k, n);
+    }
+  return C;
+}
+
 void checkWeightOnly(std::mt19937_64 &rng, CheckTable &table, int64_t M,
                      int64_t N, int64_t K, int bits, int64_t group) {
   Weights w(rng, bits, K, N, group, /*symmetric=*/false);
   std::vector<float> A = randomFloats(rng, M * K);
-  std::vector<double> ref(M * N, 0.0), exact(M * N, 0.0);
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t k = 0; k < K; ++k) {
-      double a = roundToHalf(A[m * K + k]), aExact = A[m * K + k];
-      for (int64_t n = 0; n < N; ++n) {
-        ref[m * N + n] += a * w.exactWeight(k, n);
-        exact[m * N + n] += aExact * w.exactWeight(k, n);
-      }
-    }
+  const std::vector<double> ref = weightOnlyProduct(A, M, w, true),
+                            exact = weightOnlyProduct(A, M, w, false);
   DeviceBuffer dA = toDevice(A), dW = toDevice(w.packed), dC(M * N * 4);
   // Twice: the split-K reduction must re-arm itself and add in a fixed
   // order, so the second run repeats the first bit for bit.
@@ -198,14 +206,8 @@ void checkWeightOnlyChain(std::mt19937_64 &rng, CheckTable &table, int64_t M,
   for (int i = 0; i < links; ++i) {
     std::vector<float> C(M * NK);
     outputs[i].download(C.data());
-    std::vector<double> ref(M * NK, 0.0);
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t k = 0; k < NK; ++k) {
-        const double a = roundToHalf(input[m * NK + k]);
-        for (int64_t n = 0; n < NK; ++n)
-          ref[m * NK + n] += a * weights[i].exactWeight(k, n);
-      }
-    worst = std::max(worst, relativeError(C, ref));
+    worst = std::max(
+        worst, relativeError(C, weightOnlyProduct(input, M, weights[i], true)));
     input = std::move(C);
   }
   char what[128];
