@@ -17,9 +17,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <map>
 #include <mutex>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #ifdef QUANT_CUDA_HAVE_KERNELS
@@ -57,12 +58,10 @@ struct State {
   std::once_flag kernelsOnce;
   CUmodule kernels = nullptr;
   std::string kernelsError;
-  struct NamedFunction {
-    std::string name;
-    CUfunction function;
-  };
+  // By name: launchers build some names (the kernel's variant), so an
+  // address is no key.
   std::mutex functionsMutex;
-  std::unordered_map<const char *, NamedFunction> functions;
+  std::map<std::string, CUfunction, std::less<>> functions;
 
   // Checks to run at the next wait for the stream (deferUntilWait).
   std::mutex deferredMutex;
@@ -390,12 +389,10 @@ CUfunction kernel(const char *name) {
     qr_report_kernel_error(message.c_str());
     return nullptr;
   }
-  // Callers pass string literals, so the name's address is a cheap key
-  // (checked against the text, in case a buffer is reused for another name).
   std::lock_guard<std::mutex> lock(s.functionsMutex);
-  auto found = s.functions.find(name);
-  if (found != s.functions.end() && found->second.name == name)
-    return found->second.function;
+  auto found = s.functions.find(std::string_view(name));
+  if (found != s.functions.end())
+    return found->second;
   CUfunction function = nullptr;
   CUresult result = s.driver.moduleGetFunction(&function, s.kernels, name);
   if (result != CUDA_SUCCESS) {
@@ -403,7 +400,7 @@ CUfunction kernel(const char *name) {
     checkInModel(result, call.c_str());
     return nullptr;
   }
-  s.functions[name] = {name, function};
+  s.functions.emplace(name, function);
   return function;
 }
 
