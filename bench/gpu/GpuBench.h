@@ -13,6 +13,7 @@
 #include "quant/Runtime/Runtime.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -107,6 +108,21 @@ inline double medianMs(const std::function<void(int)> &work, int reps = 30,
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
+}
+
+/// Host microseconds a call of `work` takes to enqueue, over `calls`
+/// calls issued back to back: when it reaches the device time a call, the
+/// device timings above measure the host, not the kernel.
+inline double enqueueMicros(const std::function<void(int)> &work,
+                            int calls = 200) {
+  checkKernels("enqueue warm-up");
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < calls; ++i)
+    work(i);
+  const auto stop = std::chrono::steady_clock::now();
+  checkKernels("enqueue");
+  return std::chrono::duration<double, std::micro>(stop - start).count() /
+         calls;
 }
 
 /// Pillar convolution: checks against the CPU rulebook and float64 dense

@@ -16,6 +16,9 @@
 // Both print a table; check exits non-zero on any failure. Timings are
 // device-event medians; weight buffers rotate through more copies than L2
 // holds, so the numbers are for weights streamed from HBM, as in decoding.
+// Matmuls are timed twice: launched back to back on the stream, and
+// replayed in a CUDA graph (no host launch cost on either side), next to
+// the host time a call takes to enqueue.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +30,7 @@
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_fp16.h>
+#include <cuda_runtime.h>
 
 #include <algorithm>
 #include <chrono>
@@ -446,6 +450,9 @@ struct Cublas {
     checkCublas(cublasSetStream(handle, cudaStream_t(qr_cuda_stream())),
                 "cublasSetStream");
     checkCublas(cublasLtCreate(&lt), "cublasLtCreate");
+    // Its own workspace, so that graph capture allocates nothing.
+    checkCublas(cublasSetWorkspace(handle, workspace.ptr, workspace.bytes),
+                "cublasSetWorkspace");
   }
   ~Cublas() {
     cublasLtDestroy(lt);
@@ -508,6 +515,45 @@ struct Cublas {
   }
 };
 
+void checkCudart(cudaError_t status, const char *what) {
+  if (status != cudaSuccess)
+    die(std::string(what) + ": " + cudaGetErrorString(status));
+}
+
+/// Median device time a call of `work` takes inside a CUDA graph of
+/// `calls` calls captured from the runtime's stream, as a decoder replays
+/// its steps (vLLM, TensorRT-LLM): no host launch cost on either side, so
+/// peers whose enqueue takes longer than their kernel are timed fairly.
+double graphMedianMs(const std::function<void(int)> &work, int calls = 32,
+                     int reps = 20) {
+  for (int i = 0; i < 3; ++i) // allocations happen outside the capture
+    work(i);
+  checkKernels("graph warm-up");
+  cudaStream_t stream = cudaStream_t(qr_cuda_stream());
+  cudaGraph_t graph;
+  checkCudart(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal),
+              "cudaStreamBeginCapture");
+  for (int i = 0; i < calls; ++i)
+    work(i);
+  checkCudart(cudaStreamEndCapture(stream, &graph), "cudaStreamEndCapture");
+  cudaGraphExec_t exec;
+  checkCudart(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate");
+  std::vector<double> times;
+  for (int r = 0; r < reps + 1; ++r) {
+    checkCuda(qr_cuda_timer_start(), "timer");
+    checkCudart(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
+    double ms = qr_cuda_timer_stop();
+    if (ms < 0)
+      die(std::string("timer: ") + qr_last_error());
+    if (r > 0) // the first replay uploads the graph
+      times.push_back(ms / calls);
+  }
+  checkCudart(cudaGraphExecDestroy(exec), "cudaGraphExecDestroy");
+  checkCudart(cudaGraphDestroy(graph), "cudaGraphDestroy");
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
 /// `copies` device buffers of `bytes` each, holding the same data.
 struct Rotation {
   std::vector<std::unique_ptr<DeviceBuffer>> buffers;
@@ -544,10 +590,33 @@ std::vector<uint8_t> randomPackedWeights(std::mt19937_64 &rng, int bits,
   return packed;
 }
 
+/// One implementation's timings of a call: launched back to back on the
+/// stream, replayed in a CUDA graph, and the host's cost to enqueue it.
+struct CallTimes {
+  double streamMs, graphMs, enqueueUs;
+};
+CallTimes timeCalls(const std::function<void(int)> &call) {
+  return {medianMs(call), graphMedianMs(call), enqueueMicros(call)};
+}
+
+void printMatmulRow(const char *what, int64_t M, int64_t NK,
+                    const CallTimes &ours, const CallTimes &peer,
+                    const std::string &note = "") {
+  std::printf("%-24s %5ld %6ld %9.4f %9.4f %7.2fx %9.4f %9.4f %7.2fx %6.1f "
+              "%6.1f  %s\n",
+              what, long(M), long(NK), ours.streamMs, peer.streamMs,
+              peer.streamMs / ours.streamMs, ours.graphMs, peer.graphMs,
+              peer.graphMs / ours.graphMs, ours.enqueueUs, peer.enqueueUs,
+              note.c_str());
+}
+
 void benchMatmuls(Cublas &cublas, const std::vector<int64_t> &rows) {
   std::mt19937_64 rng(7);
-  std::printf("\n%-26s %6s %6s %6s %10s %10s %10s %8s\n", "matmul (ms, median)",
-              "M", "N=K", "", "quant", "peer", "peer", "speed-up");
+  std::printf("\n%-24s %5s %6s %27s %27s %13s\n", "matmul (ms, median)", "", "",
+              "stream, back to back", "CUDA graph", "host us/call");
+  std::printf("%-24s %5s %6s %9s %9s %8s %9s %9s %8s %6s %6s\n", "", "M", "N=K",
+              "quant", "peer", "speed-up", "quant", "peer", "speed-up", "quant",
+              "peer");
   const std::vector<int64_t> sizes = {4096, 11008};
   for (int64_t NK : sizes)
     for (int64_t M : rows) {
@@ -570,15 +639,13 @@ void benchMatmuls(Cublas &cublas, const std::vector<int64_t> &rows) {
       for (auto &w : Wh)
         w = __float2half_rn(std::normal_distribution<float>(0, 0.02f)(rng));
       Rotation wh(Wh.data(), Wh.size() * 2, copiesFor(Wh.size() * 2));
-      double ours = medianMs([&](int i) {
-        qr_gpu_matmul_f16w(M, N, K, 4, 128, dA.as<float>(), K, w4[i],
-                           dC.as<float>(), N);
-      });
-      double peer = medianMs(
-          [&](int i) { cublas.gemmF16(M, N, K, dAh.ptr, wh[i], dCh.ptr); });
-      std::printf("%-26s %6ld %6ld %6s %10.4f %10.4f %10s %7.2fx\n",
-                  "W4A16 g128 / cuBLAS f16", long(M), long(NK), "", ours, peer,
-                  "", peer / ours);
+      printMatmulRow("W4A16 g128 / cuBLAS f16", M, NK, timeCalls([&](int i) {
+                       qr_gpu_matmul_f16w(M, N, K, 4, 128, dA.as<float>(), K,
+                                          w4[i], dC.as<float>(), N);
+                     }),
+                     timeCalls([&](int i) {
+                       cublas.gemmF16(M, N, K, dAh.ptr, wh[i], dCh.ptr);
+                     }));
 
       // W8A8 and W4A8 vs cuBLASLt int8 (int32 out; ours writes f32 with
       // the scales applied).
@@ -590,24 +657,22 @@ void benchMatmuls(Cublas &cublas, const std::vector<int64_t> &rows) {
                    copiesFor(packed4c.size()));
       Rotation wi8(codes8.data(), codes8.size(), copiesFor(codes8.size()));
       DeviceBuffer dScales = toDevice(std::vector<float>(M, 0.02f));
-      double ours8 = medianMs([&](int i) {
-        qr_gpu_matmul_s8(M, N, K, 8, K, dA8.as<int8_t>(), K,
-                         dScales.as<float>(), 0, 0, w8[i], dC.as<float>(), N);
-      });
-      double ours4 = medianMs([&](int i) {
-        qr_gpu_matmul_s8(M, N, K, 4, K, dA8.as<int8_t>(), K,
-                         dScales.as<float>(), 0, 0, w4c[i], dC.as<float>(), N);
-      });
+      auto integer = [&](int bits, const Rotation &weights) {
+        return timeCalls([&, bits](int i) {
+          qr_gpu_matmul_s8(M, N, K, bits, K, dA8.as<int8_t>(), K,
+                           dScales.as<float>(), 0, 0, weights[i],
+                           dC.as<float>(), N);
+        });
+      };
+      const CallTimes ours8 = integer(8, w8), ours4 = integer(4, w4c);
       Cublas::Int8Plan plan = cublas.planInt8(M, N, K);
-      double peer8 = medianMs(
+      const CallTimes peer8 = timeCalls(
           [&](int i) { cublas.gemmInt8(plan, dA8.ptr, wi8[i], dCi.ptr); });
-      double tops = 2.0 * M * N * K / (ours8 * 1e-3) / 1e12;
-      std::printf("%-26s %6ld %6ld %6s %10.4f %10.4f %10s %7.2fx  %.0f TOPS\n",
-                  "W8A8 / cuBLASLt int8", long(M), long(NK), "", ours8, peer8,
-                  "", peer8 / ours8, tops);
-      std::printf("%-26s %6ld %6ld %6s %10.4f %10.4f %10s %7.2fx\n",
-                  "W4A8 / cuBLASLt int8", long(M), long(NK), "", ours4, peer8,
-                  "", peer8 / ours4);
+      char tops[32];
+      std::snprintf(tops, sizeof tops, "%.0f TOPS",
+                    2.0 * M * N * K / (ours8.streamMs * 1e-3) / 1e12);
+      printMatmulRow("W8A8 / cuBLASLt int8", M, NK, ours8, peer8, tops);
+      printMatmulRow("W4A8 / cuBLASLt int8", M, NK, ours4, peer8);
     }
 }
 
