@@ -7,7 +7,8 @@
 //                                      speed against cuBLAS fp16 (W4A16),
 //                                      cuBLASLt int8 (W8A8, W4A8) and a
 //                                      device-to-device copy (Hadamard);
-//                                      --decode: the matmuls at M ≤ 64 only;
+//                                      --decode: the matmuls at M ≤ 64 and
+//                                      a rotated W4A8 decode step only;
 //                                      --rows: the matmuls at those M only
 //   quant-bench-gpu pillar [--quick]   sparse pillar conv timings
 //                                      (PillarBench.cpp; cuDNN's dense conv
@@ -427,6 +428,11 @@ int runChecks(uint64_t seed) {
   checkGemmF32(rng, t, 2, 64, 64, 64, true);
   checkQuantize(rng, t, 5, 1000, 8);
   checkQuantize(rng, t, 3, 4096, 4);
+  // A decode row held in registers; a row too long for them; a row of
+  // odd length (element by element).
+  checkQuantize(rng, t, 1, 11008, 8);
+  checkQuantize(rng, t, 2, 20000, 8);
+  checkQuantize(rng, t, 2, 999, 4);
   std::printf("%d failure(s)\n", t.failures);
   return t.failures ? 1 : 0;
 }
@@ -676,6 +682,48 @@ void benchMatmuls(Cublas &cublas, const std::vector<int64_t> &rows) {
     }
 }
 
+/// A W4A8 decode step with an online rotation (QuaRot's down projection):
+/// Hadamard of the activation row, per-token int8 quantization, then the
+/// W4A8 matmul, launched back to back; against the three kernels timed
+/// alone. The activation transforms let the matmul start early, so the
+/// chain can take less than the sum.
+void benchDecodeStep() {
+  std::mt19937_64 rng(13);
+  std::printf("\n%-44s %9s %9s %9s\n", "decode step at M = 1 (ms, CUDA graph)",
+              "N=K", "chain", "alone");
+  for (int64_t NK : {4096, 11008}) {
+    // The rotation's size: the largest power of two that divides K, in
+    // blocks (11008 = 43 · 256).
+    const int64_t n = NK & -NK;
+    DeviceBuffer dX = toDevice(randomFloats(rng, NK)), dQ(NK),
+                 dScale(sizeof(float)), dC(NK * sizeof(float));
+    std::vector<uint8_t> packed = randomPackedWeights(rng, 4, NK, NK, NK);
+    Rotation w(packed.data(), packed.size(), copiesFor(packed.size()));
+    auto rotate = [&](int) {
+      qr_gpu_hadamard_f32(dX.as<float>(), NK / n, n, n, nullptr, nullptr, 1);
+    };
+    auto quantize = [&](int) {
+      qr_gpu_quantize_per_token_f32(1, NK, dX.as<float>(), NK, 8,
+                                    dQ.as<int8_t>(), NK, dScale.as<float>());
+    };
+    auto matmul = [&](int i) {
+      qr_gpu_matmul_s8(1, NK, NK, 4, NK, dQ.as<int8_t>(), NK,
+                       dScale.as<float>(), 0, 0, w[i], dC.as<float>(), NK);
+    };
+    const double chain = graphMedianMs([&](int i) {
+      rotate(i);
+      quantize(i);
+      matmul(i);
+    });
+    const double parts[3] = {graphMedianMs(rotate), graphMedianMs(quantize),
+                             graphMedianMs(matmul)};
+    std::printf("%-44s %9ld %9.4f %9.4f  (hadamard %.4f, quantize %.4f, "
+                "W4A8 %.4f)\n",
+                "hadamard + quantize + W4A8 matmul", long(NK), chain,
+                parts[0] + parts[1] + parts[2], parts[0], parts[1], parts[2]);
+  }
+}
+
 void benchHadamard() {
   std::mt19937_64 rng(11);
   std::printf("\n%-26s %8s %8s %10s %10s %10s %8s\n", "hadamard f32 in place",
@@ -776,6 +824,7 @@ int main(int argc, char **argv) {
   Cublas cublas;
   if (argc > 2 && std::strcmp(argv[2], "--decode") == 0) {
     benchMatmuls(cublas, {1, 16, 32, 64});
+    benchDecodeStep();
     return 0;
   }
   if (argc > 2 && std::strcmp(argv[2], "--rows") == 0) {
@@ -797,6 +846,7 @@ int main(int argc, char **argv) {
   }
   benchMatmuls(cublas, quick ? std::vector<int64_t>{1, 16, 4096}
                              : std::vector<int64_t>{1, 16, 128, 4096});
+  benchDecodeStep();
   benchHadamard();
   return 0;
 }

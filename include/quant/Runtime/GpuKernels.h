@@ -95,11 +95,14 @@ void qr_gpu_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
  * device pointers). One block a row. Powers of two up to 32768: 16-byte
  * loads, butterflies in registers, across lanes with shfl.xor and across
  * warps through shared memory. Kronecker sizes up to 28·1024: the base on
- * runs of b in registers, then butterflies in shared memory. */
+ * runs of b in registers, then butterflies in shared memory. On sm_90 a
+ * matmul launched next may start while it runs (it reads only its weights
+ * until this kernel has finished); quantization likewise. */
 void qr_gpu_hadamard_f32(float *X, int64_t rows, int64_t n, int64_t ld,
                          const int8_t *signs, const int8_t *base, int64_t b);
 
-/* As qr_uk_quantize_per_token_f32 (bit-exact: the division in double). */
+/* As qr_uk_quantize_per_token_f32 (bit-exact: the division in double). One
+ * block a row; rows of up to 16384 aligned values are read once. */
 void qr_gpu_quantize_per_token_f32(int64_t M, int64_t K, const float *X,
                                    int64_t ldx, int32_t bits, int8_t *Q,
                                    int64_t ldq, float *scales);

@@ -70,14 +70,47 @@ template <bool Gathered> __device__ void gemmF32(const GemmF32Args &p) {
     }
 }
 
-/// A CTA a row; the same arithmetic as qr_uk_quantize_per_token_f32.
+/// One value's code: rint(x / scale) in double, clamped, NaN to 0 (the
+/// arithmetic of qr_uk_quantize_per_token_f32, bit for bit).
+__device__ __forceinline__ int8_t quantizeValue(float x, float scale,
+                                                double qmax) {
+  if (scale == 0.0f)
+    return 0;
+  const double r = rint(double(x) / double(scale));
+  return r == r ? int8_t(fmin(fmax(r, -qmax - 1.0), qmax)) : int8_t(0);
+}
+
+/// A CTA a row. Rows of whole 16-byte runs (K a multiple of 4, aligned) of
+/// up to kQuantizeCachedRuns runs a thread are read once, with 16-byte
+/// loads, and kept in registers between the max and the codes; other rows
+/// are read twice, element by element. At decode (one row, one CTA) on an
+/// H100, against 256 threads re-reading one element at a time: 11008
+/// values 0.0145 → 0.0048 ms, 4096 values 0.0061 → 0.0033 ms.
 __device__ void quantizePerToken(const QuantizeArgs &p) {
   __shared__ float warpMax[kQuantizeThreads / 32];
   const float *x = p.X + int64_t(blockIdx.x) * p.ldx;
   int8_t *q = p.Q + int64_t(blockIdx.x) * p.ldq;
-  float absmax = 0.0f;
-  for (int64_t k = threadIdx.x; k < p.K; k += blockDim.x)
-    absmax = fmaxf(absmax, fabsf(x[k])); // fmaxf drops NaN
+  const int64_t runs = p.K / 4;
+  const bool cached =
+      p.K % 4 == 0 && p.ldx % 4 == 0 && p.ldq % 4 == 0 &&
+      reinterpret_cast<uintptr_t>(p.X) % 16 == 0 &&
+      reinterpret_cast<uintptr_t>(p.Q) % 4 == 0 &&
+      runs <= int64_t(kQuantizeCachedRuns) * kQuantizeThreads;
+  float4 run[kQuantizeCachedRuns];
+  float absmax = 0.0f; // fmaxf drops NaN
+  if (cached) {
+#pragma unroll
+    for (int r = 0; r < kQuantizeCachedRuns; ++r) {
+      const int64_t at = int64_t(r) * kQuantizeThreads + threadIdx.x;
+      run[r] = at < runs ? reinterpret_cast<const float4 *>(x)[at]
+                         : float4{0, 0, 0, 0};
+      absmax = fmaxf(fmaxf(absmax, fmaxf(fabsf(run[r].x), fabsf(run[r].y))),
+                     fmaxf(fabsf(run[r].z), fabsf(run[r].w)));
+    }
+  } else {
+    for (int64_t k = threadIdx.x; k < p.K; k += blockDim.x)
+      absmax = fmaxf(absmax, fabsf(x[k]));
+  }
 #pragma unroll
   for (int m = 16; m > 0; m /= 2)
     absmax = fmaxf(absmax, __shfl_xor_sync(0xffffffffu, absmax, m));
@@ -92,14 +125,20 @@ __device__ void quantizePerToken(const QuantizeArgs &p) {
   const float scale = float(double(absmax) / qmax);
   if (threadIdx.x == 0)
     p.scales[blockIdx.x] = scale;
-  for (int64_t k = threadIdx.x; k < p.K; k += blockDim.x) {
-    int8_t code = 0;
-    if (scale != 0.0f) {
-      double r = rint(double(x[k]) / double(scale));
-      if (r == r) // not NaN
-        code = int8_t(fmin(fmax(r, -qmax - 1.0), qmax));
+  if (cached) {
+#pragma unroll
+    for (int r = 0; r < kQuantizeCachedRuns; ++r) {
+      const int64_t at = int64_t(r) * kQuantizeThreads + threadIdx.x;
+      if (at < runs)
+        reinterpret_cast<char4 *>(q)[at] =
+            char4{quantizeValue(run[r].x, scale, qmax),
+                  quantizeValue(run[r].y, scale, qmax),
+                  quantizeValue(run[r].z, scale, qmax),
+                  quantizeValue(run[r].w, scale, qmax)};
     }
-    q[k] = code;
+  } else {
+    for (int64_t k = threadIdx.x; k < p.K; k += blockDim.x)
+      q[k] = quantizeValue(x[k], scale, qmax);
   }
 }
 

@@ -108,7 +108,10 @@ QR_HOST_DEVICE constexpr int tileStageBytes(bool intActivations, int bits) {
 }
 /// f32 GEMM tile and threads; per-token quantization threads.
 constexpr int kGemmTile = 64, kGemmK = 16, kGemmThreads = 256;
-constexpr int kQuantizeThreads = 256;
+constexpr int kQuantizeThreads = 1024;
+/// 16-byte runs of a row a quantize thread keeps in registers: rows up to
+/// 16384 values are read once.
+constexpr int kQuantizeCachedRuns = 4;
 /// Hadamard on n = 2^logN, 7 ≤ logN ≤ 15: values a thread holds in
 /// registers (the CTA has n / that many threads, at most 512 so that the
 /// 64 values of n = 32768 stay in registers).

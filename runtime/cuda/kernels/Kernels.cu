@@ -55,9 +55,14 @@ extern "C" __global__ void __launch_bounds__(kWgmmaThreads, 1)
   wgmmaMatmul(args);
 }
 
+// The activation transforms (Hadamard, quantize) that a matmul follows in
+// decode let it start at once (allowSuccessorStart): launched to overlap,
+// it requests its weights' group operands while they run, and waits for
+// them to finish before it reads their output.
 #define QR_HADAMARD_KERNEL(L)                                                  \
   extern "C" __global__ void __launch_bounds__(hadamardThreads(L))             \
       qr_gpu_hadamard_##L(const HadamardArgs args) {                           \
+    allowSuccessorStart();                                                     \
     hadamardRows<L>(args);                                                     \
   }
 QR_HADAMARD_KERNEL(7)
@@ -73,6 +78,7 @@ QR_HADAMARD_KERNEL(15)
 #define QR_HADAMARD_SMALL_KERNEL(L)                                            \
   extern "C" __global__ void qr_gpu_hadamard_small_##L(                        \
       const HadamardArgs args) {                                               \
+    allowSuccessorStart();                                                     \
     hadamardSmallRows<L>(args);                                                \
   }
 QR_HADAMARD_SMALL_KERNEL(0)
@@ -90,11 +96,11 @@ QR_HADAMARD_SMALL_KERNEL(6)
     __VA_ARGS__;                                                               \
   }
 QR_KERNEL(qr_gpu_hadamard_kronecker, kHadamardKroneckerThreads, HadamardArgs,
-          hadamardKroneckerRows(args))
+          allowSuccessorStart(), hadamardKroneckerRows(args))
 QR_KERNEL(qr_gpu_gemm_f32_kernel, kGemmThreads, GemmF32Args,
           gemmF32<false>(args))
 QR_KERNEL(qr_gpu_quantize_per_token_kernel, kQuantizeThreads, QuantizeArgs,
-          quantizePerToken(args))
+          allowSuccessorStart(), quantizePerToken(args))
 
 #define QR_RULEBOOK_KERNEL(name, body)                                         \
   extern "C" __global__ void __launch_bounds__(kRulebookThreads)               \
