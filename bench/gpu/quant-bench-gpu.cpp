@@ -795,7 +795,11 @@ int main(int argc, char **argv) {
                  "shape, W8A8 and W4A8 at 4096³, for ncu)\n"
                  "check runs every GPU kernel against a float64 reference on "
                  "fresh random inputs;\nbench times them against cuBLAS / "
-                 "cuBLASLt and a device copy.\n");
+                 "cuBLASLt and a device copy, each matmul back to back on\n"
+                 "the stream and replayed in a CUDA graph (no host launch "
+                 "cost), with the host's\nenqueue time a call, and a rotated "
+                 "W4A8 decode step (Hadamard, quantize, matmul;\nnot with "
+                 "--rows) against its kernels timed alone.\n");
     return 2;
   }
   if (qr_cuda_init() != 0) {
