@@ -544,20 +544,15 @@ double graphMedianMs(const std::function<void(int)> &work, int calls = 32,
   checkCudart(cudaStreamEndCapture(stream, &graph), "cudaStreamEndCapture");
   cudaGraphExec_t exec;
   checkCudart(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate");
-  std::vector<double> times;
-  for (int r = 0; r < reps + 1; ++r) {
-    checkCuda(qr_cuda_timer_start(), "timer");
-    checkCudart(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
-    double ms = qr_cuda_timer_stop();
-    if (ms < 0)
-      die(std::string("timer: ") + qr_last_error());
-    if (r > 0) // the first replay uploads the graph
-      times.push_back(ms / calls);
-  }
+  // One replay a timing; medianMs's warm-up replays upload the graph.
+  const double ms = medianMs(
+      [&](int) {
+        checkCudart(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
+      },
+      reps, 1);
   checkCudart(cudaGraphExecDestroy(exec), "cudaGraphExecDestroy");
   checkCudart(cudaGraphDestroy(graph), "cudaGraphDestroy");
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return ms / calls;
 }
 
 /// `copies` device buffers of `bytes` each, holding the same data.
