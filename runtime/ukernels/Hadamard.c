@@ -7,10 +7,12 @@
  *
  * The butterfly stage of stride h pairs element i with i + h·b. The
  * AVX-512 variant does, for b == 1, the strides below 16 elements with
- * in-register shuffles; for b > 1, the base product and the strides of one
- * and two blocks in registers, chunk by chunk of four blocks (one or two
- * vectors each); then the longer strides with vectors over the contiguous
- * runs of h·b elements, up to four stages per pass. Rows longer than
+ * in-register shuffles and, in the same pass, the strides of 16 to 128
+ * elements between the 16 vectors of a chunk; for b > 1, the base product
+ * and the strides of one and two blocks in registers, chunk by chunk of
+ * four blocks (one or two vectors each); then the longer strides with
+ * vectors over the contiguous runs of h·b elements, up to four stages per
+ * pass. Rows longer than
  * HADAMARD_L1_ELEMENTS first finish every stage inside each L1-sized
  * sub-block, then do the few remaining long strides.
  *
@@ -50,20 +52,53 @@ UK_INLINE __m512 butterfly_in_vector(__m512 v, __m512 partner,
   return _mm512_mask_sub_ps(_mm512_add_ps(v, partner), upper, partner, v);
 }
 
-/* Signs and the strides 1, 2, 4 and 8 of every vector of x[0, len). */
-static void small_strides_pass(float *x, int64_t len, const int8_t *signs,
-                               bool last, float scale) {
-  for (int64_t i = 0; i < len; i += 16) {
-    __m512 v = _mm512_loadu_ps(x + i);
-    if (signs)
-      v = apply_signs(v, signs + i, 0xFFFF);
-    v = butterfly_in_vector(v, _mm512_permute_ps(v, 0xB1), 0xAAAA);
-    v = butterfly_in_vector(v, _mm512_permute_ps(v, 0x4E), 0xCCCC);
-    v = butterfly_in_vector(v, _mm512_shuffle_f32x4(v, v, 0xB1), 0xF0F0);
-    v = butterfly_in_vector(v, _mm512_shuffle_f32x4(v, v, 0x4E), 0xFF00);
-    if (last)
-      v = _mm512_mul_ps(v, _mm512_set1_ps(scale));
-    _mm512_storeu_ps(x + i, v);
+/* The strides 1, 2, 4 and 8 inside one vector. */
+UK_INLINE __m512 small_strides(__m512 v) {
+  v = butterfly_in_vector(v, _mm512_permute_ps(v, 0xB1), 0xAAAA);
+  v = butterfly_in_vector(v, _mm512_permute_ps(v, 0x4E), 0xCCCC);
+  v = butterfly_in_vector(v, _mm512_shuffle_f32x4(v, v, 0xB1), 0xF0F0);
+  return butterfly_in_vector(v, _mm512_shuffle_f32x4(v, v, 0x4E), 0xFF00);
+}
+
+/* The LEVELS stages between the 2^LEVELS vectors v[t] (partners t, t ^ 1,
+ * t ^ 2, ...), smallest stride first. */
+UK_INLINE void butterflies_across(__m512 *v, const int LEVELS) {
+  const int ways = 1 << LEVELS;
+  UK_UNROLL
+  for (int h = 1; h < ways; h *= 2)
+    UK_UNROLL
+  for (int t = 0; t < ways; ++t)
+    if (!(t & h)) {
+      __m512 u = v[t], w = v[t + h];
+      v[t] = _mm512_add_ps(u, w);
+      v[t + h] = _mm512_sub_ps(u, w);
+    }
+}
+
+UK_INLINE __m512 normalized(__m512 v, bool last, float scale) {
+  return last ? _mm512_mul_ps(v, _mm512_set1_ps(scale)) : v;
+}
+
+/* Signs, the strides 1 to 8 inside every vector and the LEVELS strides of
+ * 16, 32, ... elements between the 2^LEVELS vectors of each chunk: the
+ * first 4 + LEVELS stages in one pass over x[0, len), so that a row of
+ * 4096 takes two passes instead of three. */
+UK_INLINE void first_stages_pass(float *x, int64_t len, const int8_t *signs,
+                                 const int LEVELS, bool last, float scale) {
+  const int ways = 1 << LEVELS;
+  for (int64_t base = 0; base < len; base += 16 * ways) {
+    __m512 v[16];
+    UK_UNROLL
+    for (int t = 0; t < ways; ++t) {
+      v[t] = _mm512_loadu_ps(x + base + 16 * t);
+      if (signs)
+        v[t] = apply_signs(v[t], signs + base + 16 * t, 0xFFFF);
+      v[t] = small_strides(v[t]);
+    }
+    butterflies_across(v, LEVELS);
+    UK_UNROLL
+    for (int t = 0; t < ways; ++t)
+      _mm512_storeu_ps(x + base + 16 * t, normalized(v[t], last, scale));
   }
 }
 
@@ -81,21 +116,11 @@ UK_INLINE void butterfly_pass(float *x, int64_t len, int64_t span,
       UK_UNROLL
       for (int t = 0; t < ways; ++t)
         v[t] = _mm512_maskz_loadu_ps(lanes, p + t * span);
+      butterflies_across(v, LEVELS);
       UK_UNROLL
-      for (int h = 1; h < ways; h *= 2)
-        UK_UNROLL
-        for (int t = 0; t < ways; ++t)
-          if (!(t & h)) {
-            __m512 u = v[t], w = v[t + h];
-            v[t] = _mm512_add_ps(u, w);
-            v[t + h] = _mm512_sub_ps(u, w);
-          }
-      UK_UNROLL
-      for (int t = 0; t < ways; ++t) {
-        if (last)
-          v[t] = _mm512_mul_ps(v[t], _mm512_set1_ps(scale));
-        _mm512_mask_storeu_ps(p + t * span, lanes, v[t]);
-      }
+      for (int t = 0; t < ways; ++t)
+        _mm512_mask_storeu_ps(p + t * span, lanes,
+                              normalized(v[t], last, scale));
     }
 }
 
@@ -174,12 +199,9 @@ UK_INLINE void base_pass(float *x, int64_t len, int64_t b,
     UK_UNROLL
     for (int row = 0; row < ROWS; ++row)
       UK_UNROLL
-      for (int v = 0; v < VECTORS; ++v) {
-        if (last)
-          y[row][v] = _mm512_mul_ps(y[row][v], _mm512_set1_ps(scale));
-        _mm512_mask_storeu_ps(chunk + row * b + 16 * v, v ? high : low,
-                              y[row][v]);
-      }
+    for (int v = 0; v < VECTORS; ++v)
+      _mm512_mask_storeu_ps(chunk + row * b + 16 * v, v ? high : low,
+                            normalized(y[row][v], last, scale));
   }
 }
 
@@ -195,8 +217,20 @@ static void transform_row(const HadamardProblem *p, float *x,
     const int8_t *signs = p->signs ? p->signs + start : NULL;
     bool whole = sub == n;
     if (b == 1) {
-      small_strides_pass(xs, sub, signs, whole && sub == 16, p->scale);
-      butterfly_stages(xs, sub, 16, sub, whole, p->scale);
+      /* Chunks of up to 16 vectors (sub / 16 is a power of two). */
+      int64_t ways = uk_min(16, sub / 16);
+      bool last = whole && ways * 16 == sub;
+      switch (ways) {
+#define FIRST_STAGES_CASE(WAYS, LEVELS)                                        \
+  case WAYS:                                                                   \
+    first_stages_pass(xs, sub, signs, LEVELS, last, p->scale);                 \
+    break;
+        FIRST_STAGES_CASE(1, 0)
+        FIRST_STAGES_CASE(2, 1) FIRST_STAGES_CASE(4, 2) FIRST_STAGES_CASE(8, 3)
+            FIRST_STAGES_CASE(16, 4)
+#undef FIRST_STAGES_CASE
+      }
+      butterfly_stages(xs, sub, ways * 16, sub, whole, p->scale);
     } else {
       if (signs)
         signs_pass(xs, sub, signs);

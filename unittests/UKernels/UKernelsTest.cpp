@@ -490,8 +490,8 @@ TEST_P(UKernelsTest, HadamardMatchesDenseFloat64Product) {
   std::mt19937_64 rng = freshGenerator();
   ErrorStats stats;
   int64_t cases = 0;
-  for (int64_t n : {1, 2, 8, 12, 16, 20, 64, 28 * 4, 20 * 8, 12 * 64, 4096,
-                    28 * 512, 16384, 65536})
+  for (int64_t n : {1, 2, 8, 12, 16, 20, 32, 64, 128, 256, 28 * 4, 20 * 8,
+                    12 * 64, 4096, 28 * 512, 16384, 65536})
     for (bool withSigns : {false, true}) {
       SCOPED_TRACE("n=" + std::to_string(n) +
                    (withSigns ? " signs" : " no signs"));
