@@ -46,10 +46,14 @@ UK_INLINE __m512 apply_signs(__m512 v, const int8_t *signs, __mmask16 lanes) {
 }
 
 /* The butterfly stage of stride h < 16 inside one vector: lanes with bit h
- * clear get x[i] + x[i + h], the others x[i − h] − x[i]. */
+ * clear get x[i] + x[i + h], the others x[i − h] − x[i], both as
+ * partner ± x in one FMA (a product by ±1 is exact, so the sum is rounded
+ * once, as by an addition): one shuffle and one FMA a stage. */
 UK_INLINE __m512 butterfly_in_vector(__m512 v, __m512 partner,
                                      __mmask16 upper) {
-  return _mm512_mask_sub_ps(_mm512_add_ps(v, partner), upper, partner, v);
+  const __m512 signs =
+      _mm512_mask_blend_ps(upper, _mm512_set1_ps(1.0f), _mm512_set1_ps(-1.0f));
+  return _mm512_fmadd_ps(v, signs, partner);
 }
 
 /* The strides 1, 2, 4 and 8 inside one vector. */
