@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On a GPU machine (the `device` tool), after bench/gpu/make-gpu-bundle.sh
 # here:  run(command="bash bench/gpu/run.sh", carry=["build/gpu-bundle"])
-# Checks every GPU kernel against float64, runs the runtime's CUDA unit
+# Checks every GPU kernel against float64 (also under compute-sanitizer's
+# memcheck, initcheck and racecheck), runs the runtime's CUDA unit
 # tests and the compiled GPU models, then benchmarks against cuBLAS,
 # cuBLASLt and PyTorch (and the sparse pillar conv against cuDNN's dense
 # one through PyTorch). Logs go to $OUT; the tables are printed last.
@@ -20,6 +21,17 @@ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu 
 step "kernel checks (float64 references, fresh seed)"
 "$bundle/quant-bench-gpu" check > "$out/check.txt" 2>&1 || status=1
 grep -E "FAIL|failure|seed|device" "$out/check.txt"
+
+# The same checks under compute-sanitizer: out-of-bounds and misaligned
+# accesses, reads of never-written global memory, shared-memory races
+# (about 85 s together on an H100).
+sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+for tool in memcheck initcheck racecheck; do
+  step "kernel checks under compute-sanitizer --tool $tool"
+  "$sanitizer" --tool "$tool" --error-exitcode 3 --print-limit 20 \
+    "$bundle/quant-bench-gpu" check > "$out/check-$tool.txt" 2>&1 || status=1
+  grep -E "ERROR SUMMARY|RACECHECK SUMMARY|failure\(s\)" "$out/check-$tool.txt"
+done
 
 step "runtime unit tests (CUDA)"
 "$bundle/QuantRuntimeTests" --gtest_filter='*Cuda*:*Gpu*' > "$out/unittests.txt" 2>&1 || status=1

@@ -553,12 +553,14 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   flushGroup();
 
   // Each output: this split's value, to C directly or, split, to its
-  // slice of the partial sums.
+  // slice of the partial sums. A slice gets its padding columns too (of
+  // zero codes), which the reduction's 16-byte loads read: every byte it
+  // loads is written (compute-sanitizer's initcheck reported them).
   float *out = p.C;
-  int64_t ldOut = p.ldc;
+  int64_t ldOut = p.ldc, columnsOut = p.w.N;
   if (p.splits > 1) {
     out = p.partials + int64_t(blockIdx.y) * p.M * p.w.paddedN;
-    ldOut = p.w.paddedN;
+    ldOut = columnsOut = p.w.paddedN;
   }
 #pragma unroll
   for (int mt = 0; mt < MTiles; ++mt)
@@ -573,7 +575,7 @@ __device__ void streamMatmul(const MatmulArgs &p) {
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
           int64_t n = panel0 * kPanelCols + j * 8 + 2 * t + c;
-          if (n < p.w.N)
+          if (n < columnsOut)
             out[m * ldOut + n] = IntActivations
                                      ? total[mt][j][2 * h + c] * rowScale
                                      : total[mt][j][2 * h + c];
@@ -728,9 +730,14 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
     return (panel0 + wn * 2) * kPanelCols + nt * 8 + 2 * t + c;
   };
   // The sums of one group, scaled per output column (integer sums less
-  // the activation zero point's correction first).
+  // the activation zero point's correction first). Columns past paddedN
+  // (a tile wider than the layer) have no operands: their rows would end
+  // past the blob (compute-sanitizer's memcheck reported the reads).
   auto scaleGroup = [&](int64_t group, int mt, int nt, int r) {
-    int64_t at = group * p.w.paddedN + column(nt, r % 2);
+    const int64_t n = column(nt, r % 2);
+    if (n >= p.w.paddedN)
+      return 0.0f;
+    int64_t at = group * p.w.paddedN + n;
     if constexpr (IntActivations)
       return float(acc[mt][nt][r] - p.aZeroPoint * regions.columnSums[at]) *
              regions.scales[at];
@@ -742,12 +749,15 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
   HalfZero zero[4];
   int64_t group = 0, nextGroupAt = p.w.blocksPerGroup;
   auto loadZero = [&] {
-    if constexpr (!IntActivations)
+    if constexpr (!IntActivations) {
 #pragma unroll
-      for (int nt = 0; nt < 4; ++nt)
-        zero[nt] = halfZero(
-            regions.zeroBias[group * p.w.paddedN +
-                             (panel0 + wn * 2) * kPanelCols + nt * 8 + g]);
+      for (int nt = 0; nt < 4; ++nt) {
+        const int64_t n = (panel0 + wn * 2) * kPanelCols + nt * 8 + g;
+        zero[nt] = halfZero(n < p.w.paddedN
+                                ? regions.zeroBias[group * p.w.paddedN + n]
+                                : __half(0.0f));
+      }
+    }
   };
   loadZero();
 
