@@ -12,9 +12,9 @@
  * and the strides of one and two blocks in registers, chunk by chunk of
  * four blocks (one or two vectors each); then the longer strides with
  * vectors over the contiguous runs of h·b elements, up to four stages per
- * pass. Rows longer than
- * HADAMARD_L1_ELEMENTS first finish every stage inside each L1-sized
- * sub-block, then do the few remaining long strides.
+ * pass. Rows longer than HADAMARD_L1_ELEMENTS first finish every stage
+ * inside each L1-sized sub-block, then do the few remaining long strides.
+ * The portable variant does the stages two a pass.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -71,12 +71,12 @@ UK_INLINE void butterflies_across(__m512 *v, const int LEVELS) {
   UK_UNROLL
   for (int h = 1; h < ways; h *= 2)
     UK_UNROLL
-  for (int t = 0; t < ways; ++t)
-    if (!(t & h)) {
-      __m512 u = v[t], w = v[t + h];
-      v[t] = _mm512_add_ps(u, w);
-      v[t + h] = _mm512_sub_ps(u, w);
-    }
+    for (int t = 0; t < ways; ++t)
+      if (!(t & h)) {
+        __m512 u = v[t], w = v[t + h];
+        v[t] = _mm512_add_ps(u, w);
+        v[t + h] = _mm512_sub_ps(u, w);
+      }
 }
 
 UK_INLINE __m512 normalized(__m512 v, bool last, float scale) {
@@ -203,9 +203,9 @@ UK_INLINE void base_pass(float *x, int64_t len, int64_t b,
     UK_UNROLL
     for (int row = 0; row < ROWS; ++row)
       UK_UNROLL
-    for (int v = 0; v < VECTORS; ++v)
-      _mm512_mask_storeu_ps(chunk + row * b + 16 * v, v ? high : low,
-                            normalized(y[row][v], last, scale));
+      for (int v = 0; v < VECTORS; ++v)
+        _mm512_mask_storeu_ps(chunk + row * b + 16 * v, v ? high : low,
+                              normalized(y[row][v], last, scale));
   }
 }
 
@@ -229,9 +229,8 @@ static void transform_row(const HadamardProblem *p, float *x,
   case WAYS:                                                                   \
     first_stages_pass(xs, sub, signs, LEVELS, last, p->scale);                 \
     break;
-        FIRST_STAGES_CASE(1, 0)
-        FIRST_STAGES_CASE(2, 1) FIRST_STAGES_CASE(4, 2) FIRST_STAGES_CASE(8, 3)
-            FIRST_STAGES_CASE(16, 4)
+        FIRST_STAGES_CASE(1, 0) FIRST_STAGES_CASE(2, 1) FIRST_STAGES_CASE(4, 2)
+        FIRST_STAGES_CASE(8, 3) FIRST_STAGES_CASE(16, 4)
 #undef FIRST_STAGES_CASE
       }
       butterfly_stages(xs, sub, ways * 16, sub, whole, p->scale);

@@ -553,9 +553,9 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   flushGroup();
 
   // Each output: this split's value, to C directly or, split, to its
-  // slice of the partial sums. A slice gets its padding columns too (of
-  // zero codes), which the reduction's 16-byte loads read: every byte it
-  // loads is written (compute-sanitizer's initcheck reported them).
+  // slice of the partial sums. A slice gets its padding columns too,
+  // which the reduction's 16-byte loads read: every byte it loads is
+  // written (compute-sanitizer's initcheck reported them).
   float *out = p.C;
   int64_t ldOut = p.ldc, columnsOut = p.w.N;
   if (p.splits > 1) {
