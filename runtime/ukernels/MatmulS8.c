@@ -265,6 +265,61 @@ static void run_task_tile(const S8Problem *p, S8Scratch *s, int64_t m0,
 
 #else /* portable C */
 
+/* Σ a·u over k blocks [kb, kb_end) of one packed row × one panel whose
+ * plane holds whole codes (2, 4 or 8 bits), in place in the plane layout:
+ * the 16 bytes of four columns × four k of a quad, widened to 16 bits,
+ * meet the row's four activations (twice) in pmaddwd, which leaves each
+ * column's two pair sums side by side until the end. SSE2 only: baseline
+ * x86-64, which the portable variant is compiled for. */
+static void dot_plane_sse2(const UkWeights *w, const uint8_t *panel,
+                           const int8_t *a, int64_t kb, int64_t kb_end,
+                           int32_t acc[UK_PANEL_COLS]) {
+  const int pb = w->plane_bits, quads_per_vector = 8 / pb;
+  const __m128i mask = _mm_set1_epi8((char)((1u << pb) - 1));
+  const __m128i zero = _mm_setzero_si128();
+  __m128i pairs[UK_PANEL_COLS / 2];
+  for (int i = 0; i < UK_PANEL_COLS / 2; ++i)
+    pairs[i] = zero;
+  for (; kb < kb_end; ++kb) {
+    const uint8_t *plane = panel + kb * uk_block_plane_bytes(pb);
+    for (int quad = 0; quad < UK_K_BLOCK / 4; ++quad) {
+      int32_t four;
+      memcpy(&four, a + kb * UK_K_BLOCK + 4 * quad, sizeof(four));
+      /* a0..a3 sign-extended to 16 bits, twice. */
+      __m128i bytes = _mm_cvtsi32_si128(four);
+      __m128i activations = _mm_srai_epi16(_mm_unpacklo_epi8(bytes, bytes), 8);
+      activations = _mm_unpacklo_epi64(activations, activations);
+      const uint8_t *vector =
+          plane + UK_PLANE_VECTOR_BYTES * (quad / quads_per_vector);
+      const int shift = pb * (quad % quads_per_vector);
+      for (int chunk = 0; chunk < 4; ++chunk) {
+        __m128i codes = _mm_loadu_si128((const __m128i *)(vector + 16 * chunk));
+        if (pb < 8)
+          codes = _mm_and_si128(_mm_srli_epi16(codes, shift), mask);
+        pairs[2 * chunk] = _mm_add_epi32(
+            pairs[2 * chunk],
+            _mm_madd_epi16(_mm_unpacklo_epi8(codes, zero), activations));
+        pairs[2 * chunk + 1] = _mm_add_epi32(
+            pairs[2 * chunk + 1],
+            _mm_madd_epi16(_mm_unpackhi_epi8(codes, zero), activations));
+      }
+    }
+  }
+  /* Lanes (c, pair 0), (c, pair 1), (c + 1, pair 0), (c + 1, pair 1). */
+  for (int i = 0; i < UK_PANEL_COLS / 4; ++i) {
+    __m128i low =
+        _mm_add_epi32(pairs[2 * i], _mm_shuffle_epi32(pairs[2 * i], 0xB1));
+    __m128i high = _mm_add_epi32(pairs[2 * i + 1],
+                                 _mm_shuffle_epi32(pairs[2 * i + 1], 0xB1));
+    __m128i sums = _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(low),
+                                                   _mm_castsi128_ps(high),
+                                                   _MM_SHUFFLE(2, 0, 2, 0)));
+    _mm_storeu_si128(
+        (__m128i *)(acc + 4 * i),
+        _mm_add_epi32(_mm_loadu_si128((__m128i *)(acc + 4 * i)), sums));
+  }
+}
+
 /* Rows [r0, r0 + R) of the task (R <= S8_TILE_MAX_ROWS) × one panel. */
 static void run_tile(const S8Problem *p, const S8Scratch *s, int64_t m0,
                      int64_t r0, int R, int64_t panel) {
@@ -275,16 +330,23 @@ static void run_tile(const S8Problem *p, const S8Scratch *s, int64_t m0,
   for (int64_t block = 0; block < p->num_blocks; ++block) {
     UkBlock b = uk_block(w, block);
     int32_t acc[S8_TILE_MAX_ROWS][UK_PANEL_COLS] = {{0}};
-    for (int64_t kb = b.padded_begin / UK_K_BLOCK,
-                 kb_end = kb + b.padded_size / UK_K_BLOCK;
-         kb < kb_end; ++kb) {
-      uint8_t codes[UK_K_BLOCK][UK_PANEL_COLS];
-      uk_decode_block(w, codes_of_panel, kb, codes);
-      for (int r = 0; r < R; ++r) {
-        const int8_t *a = s->a + (r0 + r) * p->a_stride + kb * UK_K_BLOCK;
-        for (int k = 0; k < UK_K_BLOCK; ++k)
-          for (int c = 0; c < UK_PANEL_COLS; ++c)
-            acc[r][c] += a[k] * codes[k][c];
+    const int64_t kb_begin = b.padded_begin / UK_K_BLOCK,
+                  kb_end = kb_begin + b.padded_size / UK_K_BLOCK;
+    if (w->bits == w->plane_bits) {
+      for (int r = 0; r < R; ++r)
+        dot_plane_sse2(w, codes_of_panel, s->a + (r0 + r) * p->a_stride,
+                       kb_begin, kb_end, acc[r]);
+    } else {
+      /* 3-bit: a plane of 2 and a mask of high bits, decoded. */
+      for (int64_t kb = kb_begin; kb < kb_end; ++kb) {
+        uint8_t codes[UK_K_BLOCK][UK_PANEL_COLS];
+        uk_decode_block(w, codes_of_panel, kb, codes);
+        for (int r = 0; r < R; ++r) {
+          const int8_t *a = s->a + (r0 + r) * p->a_stride + kb * UK_K_BLOCK;
+          for (int k = 0; k < UK_K_BLOCK; ++k)
+            for (int c = 0; c < UK_PANEL_COLS; ++c)
+              acc[r][c] += a[k] * codes[k][c];
+        }
       }
     }
     for (int c = 0; c < UK_PANEL_COLS; ++c) {

@@ -19,13 +19,16 @@
 #include <string.h>
 
 /* The AVX-512 variant is compiled when the target has everything it uses;
- * every other target gets the portable C loops. */
+ * every other target gets the portable loops: C, and SSE2 where a kernel
+ * needs vectors (baseline x86-64, the only target the variants are built
+ * for). */
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && \
     defined(__AVX512DQ__) && defined(__AVX512VNNI__)
 #define UK_AVX512 1
 #include <immintrin.h>
 #else
 #define UK_AVX512 0
+#include <emmintrin.h>
 #endif
 
 #define UK_INLINE static inline __attribute__((always_inline))
