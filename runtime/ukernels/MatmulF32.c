@@ -380,18 +380,17 @@ void qr_uk_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
  * Weight-only matmul of a few rows (decoding).
  *===----------------------------------------------------------------------===*/
 
-#define DIRECT_MAX_ROWS 4
-
-#if UK_AVX512
+#define LIMB_MAX_ROWS 4
 
 /* On the integer kernel: each float row a is split into FLOAT_LIMBS int8
  * rows q_l with a = s · Σ_l 2^(−7l) · q_l + r, s = max|a| / 127 and
  * |r| ≤ s · 2^(6 − 7·FLOAT_LIMBS) (about 2^−29 · max|a| for four), and
  * qr_uk_matmul_s8 takes them as rows of scale s · 2^(−7l), its sums exact
- * in int32. One vpdpbusd multiplies 64 codes by four k of a limb, so four
- * limbs cost less than converting each code to float (measured on an
- * AVX-512 VNNI Xeon: see bench/RESULTS.md). Rows holding Inf or NaN give
- * NaN. */
+ * in int32. One vpdpbusd multiplies 64 codes by four k of a limb (one
+ * pmaddwd eight in the portable variant), so four limbs cost less than
+ * converting each code to float (measured on an AVX-512 VNNI Xeon and, for
+ * the portable variant, on an AVX2 VM: bench/RESULTS.md). Rows holding Inf
+ * or NaN give NaN. */
 #define FLOAT_LIMBS 4
 
 static void matmul_f32_by_limbs(int64_t M, const float *A, int64_t lda,
@@ -403,7 +402,7 @@ static void matmul_f32_by_limbs(int64_t M, const float *A, int64_t lda,
   int8_t *limbs = (int8_t *)uk_alloc((size_t)(rows * w.K));
   float *scales = (float *)uk_alloc((size_t)rows * sizeof(float));
   float *partial = (float *)uk_alloc((size_t)(rows * w.N) * sizeof(float));
-  bool finite[DIRECT_MAX_ROWS];
+  bool finite[LIMB_MAX_ROWS];
   for (int64_t m = 0; m < M; ++m) {
     const float *a = A + m * lda;
     float largest = 0.0f;
@@ -442,104 +441,14 @@ static void matmul_f32_by_limbs(int64_t M, const float *A, int64_t lda,
   free(partial);
 }
 
-#else
-
-/* Each code is dequantized in registers and used by every row at once,
- * nothing is written out. */
-#define DIRECT_TASK_PANELS 8
-
-typedef struct DirectMatmul {
-  int64_t M;
-  const float *A;
-  int64_t lda;
-  UkWeights w;
-  float *C;
-  int64_t ldc;
-} DirectMatmul;
-
-/* The rows of A with every group zero-padded like the blob's k. */
-static void pack_direct_rows(const DirectMatmul *d, float *dst) {
-  const UkWeights *w = &d->w;
-  for (int64_t r = 0; r < d->M; ++r)
-    for (int64_t g = 0; g < w->num_groups; ++g) {
-      float *group = dst + r * w->padded_k + g * w->padded_group_size;
-      memcpy(group, d->A + r * d->lda + g * w->group_size,
-             (size_t)w->group_size * sizeof(float));
-      memset(group + w->group_size, 0,
-             (size_t)(w->padded_group_size - w->group_size) * sizeof(float));
-    }
-}
-
-static int64_t direct_valid_columns(const DirectMatmul *d, int64_t panel) {
-  return uk_min(UK_PANEL_COLS, d->w.N - panel * UK_PANEL_COLS);
-}
-
-static void run_direct_tile(const DirectMatmul *d, const float *a,
-                            int64_t panel0, int P) {
-  const UkWeights *w = &d->w;
-  for (int64_t panel = panel0; panel < panel0 + P; ++panel) {
-    const uint8_t *codes_of_panel = w->codes + panel * w->panel_bytes;
-    float result[DIRECT_MAX_ROWS][UK_PANEL_COLS] = {{0}};
-    for (int64_t g = 0; g < w->num_groups; ++g) {
-      const int64_t offset = g * w->padded_n + panel * UK_PANEL_COLS;
-      float sums[DIRECT_MAX_ROWS][UK_PANEL_COLS] = {{0}};
-      for (int64_t kb = g * w->padded_group_size / UK_K_BLOCK,
-                   kb_end = (g + 1) * w->padded_group_size / UK_K_BLOCK;
-           kb < kb_end; ++kb) {
-        uint8_t codes[UK_K_BLOCK][UK_PANEL_COLS];
-        uk_decode_block(w, codes_of_panel, kb, codes);
-        for (int k = 0; k < UK_K_BLOCK; ++k) {
-          float weights[UK_PANEL_COLS];
-          for (int c = 0; c < UK_PANEL_COLS; ++c)
-            weights[c] = (float)(codes[k][c] - w->zero_points[offset + c]);
-          for (int64_t r = 0; r < d->M; ++r)
-            for (int c = 0; c < UK_PANEL_COLS; ++c)
-              sums[r][c] +=
-                  a[r * w->padded_k + kb * UK_K_BLOCK + k] * weights[c];
-        }
-      }
-      for (int64_t r = 0; r < d->M; ++r)
-        for (int c = 0; c < UK_PANEL_COLS; ++c)
-          result[r][c] += sums[r][c] * w->scales[offset + c];
-    }
-    for (int64_t r = 0; r < d->M; ++r)
-      for (int64_t c = 0, e = direct_valid_columns(d, panel); c < e; ++c)
-        d->C[r * d->ldc + panel * UK_PANEL_COLS + c] = result[r][c];
-  }
-}
-
-static void direct_task(void *context, int64_t begin, int64_t end) {
-  const DirectMatmul *d = (const DirectMatmul *)context;
-  float *a = (float *)uk_alloc((size_t)(d->M * d->w.padded_k) * sizeof(float));
-  pack_direct_rows(d, a);
-  const int P = d->M <= 2 ? 4 : 2;
-  int64_t panel0 = begin * DIRECT_TASK_PANELS;
-  const int64_t panel_end = uk_min(end * DIRECT_TASK_PANELS, d->w.num_panels);
-  while (panel0 < panel_end) {
-    int tile_panels = panel_end - panel0 >= P ? P : 1;
-    run_direct_tile(d, a, panel0, tile_panels);
-    panel0 += tile_panels;
-  }
-  free(a);
-}
-
-#endif
-
 void qr_uk_matmul_f32(int64_t M, int64_t N, int64_t K, const float *A,
                       int64_t lda, const void *packed, float *C,
                       int64_t ldc) {
   (void)N;
   (void)K; /* the blob's sizes are authoritative */
   UkWeights w = uk_weights_view(packed);
-  if (M <= DIRECT_MAX_ROWS) {
-#if UK_AVX512
+  if (M <= LIMB_MAX_ROWS) {
     matmul_f32_by_limbs(M, A, lda, packed, C, ldc);
-#else
-    DirectMatmul d = {
-        .M = M, .A = A, .lda = lda, .w = w, .C = C, .ldc = ldc};
-    qr_parallel_for(uk_ceil_div(w.num_panels, DIRECT_TASK_PANELS), 1,
-                    direct_task, &d);
-#endif
     return;
   }
   FloatGemm g = {
