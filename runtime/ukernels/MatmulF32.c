@@ -387,10 +387,10 @@ void qr_uk_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
  * |r| ≤ s · 2^(6 − 7·FLOAT_LIMBS) (about 2^−29 · max|a| for four), and
  * qr_uk_matmul_s8 takes them as rows of scale s · 2^(−7l), its sums exact
  * in int32. One vpdpbusd multiplies 64 codes by four k of a limb (one
- * pmaddwd eight in the portable variant), so four limbs cost less than
- * converting each code to float (measured on an AVX-512 VNNI Xeon and, for
- * the portable variant, on an AVX2 VM: bench/RESULTS.md). Rows holding Inf
- * or NaN give NaN. */
+ * pmaddwd, in the portable variant, two codes by four k), so four limbs
+ * cost less than converting each code to float (measured on an AVX-512
+ * VNNI Xeon and, for the portable variant, on an AVX2 VM:
+ * bench/RESULTS.md). Rows holding Inf or NaN give NaN. */
 #define FLOAT_LIMBS 4
 
 static void matmul_f32_by_limbs(int64_t M, const float *A, int64_t lda,
