@@ -729,17 +729,15 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
   auto column = [&](int nt, int c) {
     return (panel0 + wn * 2) * kPanelCols + nt * 8 + 2 * t + c;
   };
-  // The column whose per-group operands output column c of n8 tile nt
-  // uses: past paddedN (a tile wider than the layer) there are none, and
-  // their rows would end past the blob (compute-sanitizer's memcheck
-  // reported the reads); such columns, never written, take the last one's.
-  auto operandColumn = [&](int nt, int c) {
-    return min(column(nt, c), p.w.paddedN - 1);
-  };
+  // The column whose per-group operands column n uses: past paddedN (a
+  // tile wider than the layer) there are none, and their rows would end
+  // past the blob (compute-sanitizer's memcheck reported the reads); such
+  // columns, never written, take the last one's.
+  auto operandColumn = [&](int64_t n) { return min(n, p.w.paddedN - 1); };
   // The sums of one group, scaled per output column (integer sums less
   // the activation zero point's correction first).
   auto scaleGroup = [&](int64_t group, int mt, int nt, int r) {
-    int64_t at = group * p.w.paddedN + operandColumn(nt, r % 2);
+    int64_t at = group * p.w.paddedN + operandColumn(column(nt, r % 2));
     if constexpr (IntActivations)
       return float(acc[mt][nt][r] - p.aZeroPoint * regions.columnSums[at]) *
              regions.scales[at];
@@ -756,8 +754,8 @@ __device__ void tiledMatmul(const MatmulArgs &p) {
       for (int nt = 0; nt < 4; ++nt)
         zero[nt] = halfZero(
             regions.zeroBias[group * p.w.paddedN +
-                             min((panel0 + wn * 2) * kPanelCols + nt * 8 + g,
-                                 p.w.paddedN - 1)]);
+                             operandColumn((panel0 + wn * 2) * kPanelCols +
+                                           nt * 8 + g)]);
     }
   };
   loadZero();
