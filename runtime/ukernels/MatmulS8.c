@@ -9,9 +9,10 @@
  * packed activations and Σu per column and block from the blob. The block
  * sums are exact int32; each one is converted to float and scaled once.
  *
- * Work split: tasks of S8_TASK_ROWS rows × S8_TASK_PANELS panels, ordered
- * panel-major so that consecutive tasks of one thread reuse the same
- * weights from cache. Inside a task, register tiles of up to 8 rows × 2
+ * Work split: the activations are packed once, all rows in parallel; then
+ * tasks of S8_TASK_ROWS rows × S8_TASK_PANELS panels, ordered panel-major
+ * so that consecutive tasks of one thread reuse the same weights from
+ * cache. Inside a task, register tiles of up to 8 rows × 2
  * panels of 16 columns (4 panels for up to four rows); with several row
  * tiles, K is cut in chunks whose codes stay in L1 while every row tile of
  * the task uses them, a block cut by a chunk boundary carrying its int32
@@ -28,6 +29,8 @@
 #define S8_TASK_COLS (S8_TASK_PANELS * UK_PANEL_COLS)
 #define S8_TILE_MAX_ROWS 8
 #define S8_TILE_MAX_PANELS 4
+/* Rows a packing task takes at least: fewer are not worth a dispatch. */
+#define S8_PACK_ROWS 16
 
 typedef struct S8Problem {
   int64_t M, N;
@@ -41,19 +44,24 @@ typedef struct S8Problem {
   /* Bytes between packed rows: padded_k plus a cache line, so that rows
    * 4 KiB apart do not all fall into one L1 set. */
   int64_t a_stride;
+  /* The activations with every group zero-padded to the weights' padded
+   * group size (so each 16-k block of codes meets its 16 activations and
+   * padding contributes 0), and Σ_{k∈block}(a − za) of each row. Packed
+   * before any task runs: a task of rows repacked its rows each time its
+   * thread moved to another row task, which at M ≥ 128 was every task. */
+  int8_t *packed_a;  /* [M][a_stride] */
+  int32_t *row_sums; /* [M][num_blocks] */
   float *C;
   int64_t ldc;
   int64_t row_tasks;
   int64_t panel_tasks;
 } S8Problem;
 
-/* Scratch of one parallel task. `a` holds the activations of the task's
- * rows with every group zero-padded to the weights' padded group size (so
- * each 16-k block of codes meets its 16 activations and padding contributes
- * 0), `sums` Σ_{k∈block}(a − za). */
+/* A task's view of the packed rows, starting at its first row, and its
+ * scratch. */
 typedef struct S8Scratch {
-  int8_t *a;     /* [S8_TASK_ROWS][a_stride] */
-  int32_t *sums; /* [S8_TASK_ROWS][num_blocks] */
+  const int8_t *a;     /* [S8_TASK_ROWS][a_stride] */
+  const int32_t *sums; /* [S8_TASK_ROWS][num_blocks] */
   float row_scales[S8_TASK_ROWS];
 #if UK_AVX512
   float *result;    /* [S8_TASK_ROWS][S8_TASK_COLS]: Σ over finished blocks */
@@ -61,12 +69,12 @@ typedef struct S8Scratch {
 #endif
 } S8Scratch;
 
-static void pack_rows(const S8Problem *p, int64_t m0, int64_t rows,
-                      S8Scratch *out) {
+static void pack_rows_task(void *context, int64_t begin, int64_t end) {
+  const S8Problem *p = (const S8Problem *)context;
   const UkWeights *w = &p->w;
-  for (int64_t r = 0; r < rows; ++r) {
-    const int8_t *src = p->A + (m0 + r) * p->lda;
-    int8_t *dst = out->a + r * p->a_stride;
+  for (int64_t m = begin; m < end; ++m) {
+    const int8_t *src = p->A + m * p->lda;
+    int8_t *dst = p->packed_a + m * p->a_stride;
     for (int64_t g = 0; g < w->num_groups; ++g) {
       memcpy(dst + g * w->padded_group_size, src + g * w->group_size,
              (size_t)w->group_size);
@@ -79,10 +87,9 @@ static void pack_rows(const S8Problem *p, int64_t m0, int64_t rows,
       for (int64_t k = 0; k < b.real_size; ++k)
         sum += src[b.real_begin + k];
       /* Modulo 2^32 like the vector arithmetic that consumes it. */
-      out->sums[r * p->num_blocks + block] =
+      p->row_sums[m * p->num_blocks + block] =
           (int32_t)(uint32_t)(sum - (int64_t)p->a_zero_point * b.real_size);
     }
-    out->row_scales[r] = p->a_scales ? p->a_scales[m0 + r] : p->a_scale;
   }
 }
 
@@ -382,29 +389,23 @@ static void run_task_tile(const S8Problem *p, S8Scratch *s, int64_t m0,
 static void matmul_s8_task(void *context, int64_t begin, int64_t end) {
   const S8Problem *p = (const S8Problem *)context;
   S8Scratch s;
-  s.a = (int8_t *)uk_alloc((size_t)(S8_TASK_ROWS * p->a_stride));
-  s.sums = (int32_t *)uk_alloc((size_t)(S8_TASK_ROWS * p->num_blocks) *
-                               sizeof(int32_t));
 #if UK_AVX512
   s.result = (float *)uk_alloc(S8_TASK_ROWS * S8_TASK_COLS * sizeof(float));
   s.partial =
       (int32_t *)uk_alloc(S8_TASK_ROWS * S8_TASK_COLS * sizeof(int32_t));
 #endif
-  int64_t packed_row_task = -1;
   for (int64_t task = begin; task < end; ++task) {
     int64_t row_task = task % p->row_tasks, panel_task = task / p->row_tasks;
     int64_t m0 = row_task * S8_TASK_ROWS;
     int64_t num_rows = uk_min(S8_TASK_ROWS, p->M - m0);
-    if (row_task != packed_row_task) {
-      pack_rows(p, m0, num_rows, &s);
-      packed_row_task = row_task;
-    }
+    s.a = p->packed_a + m0 * p->a_stride;
+    s.sums = p->row_sums + m0 * p->num_blocks;
+    for (int64_t r = 0; r < num_rows; ++r)
+      s.row_scales[r] = p->a_scales ? p->a_scales[m0 + r] : p->a_scale;
     int64_t panel_begin = panel_task * S8_TASK_PANELS;
     run_task_tile(p, &s, m0, num_rows, panel_begin,
                   uk_min(panel_begin + S8_TASK_PANELS, p->w.num_panels));
   }
-  free(s.a);
-  free(s.sums);
 #if UK_AVX512
   free(s.result);
   free(s.partial);
@@ -432,5 +433,11 @@ void qr_uk_matmul_s8(int64_t M, int64_t N, int64_t K, const int8_t *A,
   p.a_stride = p.w.padded_k + UK_ALIGNMENT;
   p.row_tasks = uk_ceil_div(M, S8_TASK_ROWS);
   p.panel_tasks = uk_ceil_div(p.w.num_panels, S8_TASK_PANELS);
+  p.packed_a = (int8_t *)uk_alloc((size_t)(M * p.a_stride));
+  p.row_sums =
+      (int32_t *)uk_alloc((size_t)(M * p.num_blocks) * sizeof(int32_t));
+  qr_parallel_for(M, S8_PACK_ROWS, pack_rows_task, &p);
   qr_parallel_for(p.row_tasks * p.panel_tasks, 1, matmul_s8_task, &p);
+  free(p.packed_a);
+  free(p.row_sums);
 }
