@@ -13,10 +13,11 @@
  * tasks of S8_TASK_ROWS rows × S8_TASK_PANELS panels, ordered panel-major
  * so that consecutive tasks of one thread reuse the same weights from
  * cache. Inside a task, register tiles of up to 8 rows × 2
- * panels of 16 columns (4 panels for up to four rows); with several row
- * tiles, K is cut in chunks whose codes stay in L1 while every row tile of
- * the task uses them, a block cut by a chunk boundary carrying its int32
- * sums over in memory.
+ * panels of 16 columns (4 panels for up to four rows), each over the whole
+ * of K: the row tiles of a task after the first read its panels' codes
+ * from L2. Cutting K in chunks whose codes stay in L1 was slower on Zen 4
+ * (32 KiB L1; W8A8 on one thread, M = 16 / 128 / 2048 at 4096²: 1.68 /
+ * 11.1 / 177 ms against 1.37 / 10.1 / 165 unchunked).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -64,8 +65,7 @@ typedef struct S8Scratch {
   const int32_t *sums; /* [S8_TASK_ROWS][num_blocks] */
   float row_scales[S8_TASK_ROWS];
 #if UK_AVX512
-  float *result;    /* [S8_TASK_ROWS][S8_TASK_COLS]: Σ over finished blocks */
-  int32_t *partial; /* [S8_TASK_ROWS][S8_TASK_COLS]: a block cut by a chunk */
+  float *result; /* [S8_TASK_ROWS][S8_TASK_COLS]: Σ over finished blocks */
 #endif
 } S8Scratch;
 
@@ -100,14 +100,13 @@ static inline int64_t valid_columns(const S8Problem *p, int64_t panel) {
 
 #if UK_AVX512
 
-/* The k range [c0, c1) (padded, multiples of UK_K_BLOCK) of one register
- * tile: rows [r0, r0 + R) of the task × panels [panel0, panel0 + P), the
- * task's panels starting at `first_panel`. BITS, R and P are constants at
- * every call site, so the loops over them unroll and the arrays live in
- * registers. */
+/* One register tile: rows [r0, r0 + R) of the task × panels [panel0,
+ * panel0 + P), the task's panels starting at `first_panel`. BITS, R and P
+ * are constants at every call site, so the loops over them unroll and the
+ * arrays live in registers. */
 UK_INLINE void s8_tile(const S8Problem *p, S8Scratch *s, int64_t r0,
-                       int64_t first_panel, int64_t panel0, int64_t c0,
-                       int64_t c1, const int BITS, const int R, const int P) {
+                       int64_t first_panel, int64_t panel0, const int BITS,
+                       const int R, const int P) {
   const UkWeights *w = &p->w;
   const int64_t plane_block_bytes = uk_block_plane_bytes(w->plane_bits);
   const uint8_t *plane[S8_TILE_MAX_PANELS], *high_bits[S8_TILE_MAX_PANELS];
@@ -124,37 +123,25 @@ UK_INLINE void s8_tile(const S8Problem *p, S8Scratch *s, int64_t r0,
   const int64_t col0 = panel0 * UK_PANEL_COLS;
   const int64_t tile_col0 = (panel0 - first_panel) * UK_PANEL_COLS;
 
-  int64_t block = c0 / w->padded_group_size * w->blocks_per_group +
-                  c0 % w->padded_group_size / UK_MAX_BLOCK_K;
-  for (; block < p->num_blocks; ++block) {
+  for (int64_t block = 0; block < p->num_blocks; ++block) {
     UkBlock b = uk_block(w, block);
-    int64_t block_end = b.padded_begin + b.padded_size;
-    if (b.padded_begin >= c1)
-      break;
-    int64_t begin = uk_max(b.padded_begin, c0), end = uk_min(block_end, c1);
 
+    /* Start at −za·Σu so that only −z·Σ(a − za) is left. */
     __m512i acc[S8_TILE_MAX_ROWS][S8_TILE_MAX_PANELS];
     UK_UNROLL
     for (int pp = 0; pp < P; ++pp) {
-      if (begin == b.padded_begin) {
-        /* Start at −za·Σu so that only −z·Σ(a − za) is left. */
-        __m512i code_sums = _mm512_loadu_si512(
-            w->code_sums + block * w->padded_n + col0 + UK_PANEL_COLS * pp);
-        __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(),
-                                         _mm512_mullo_epi32(code_sums, za));
-        UK_UNROLL
-        for (int r = 0; r < R; ++r)
-          acc[r][pp] = start;
-      } else {
-        UK_UNROLL
-        for (int r = 0; r < R; ++r)
-          acc[r][pp] = _mm512_loadu_si512(
-              s->partial + (r0 + r) * S8_TASK_COLS + tile_col0 +
-              UK_PANEL_COLS * pp);
-      }
+      __m512i code_sums = _mm512_loadu_si512(
+          w->code_sums + block * w->padded_n + col0 + UK_PANEL_COLS * pp);
+      __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                       _mm512_mullo_epi32(code_sums, za));
+      UK_UNROLL
+      for (int r = 0; r < R; ++r)
+        acc[r][pp] = start;
     }
 
-    for (int64_t kb = begin / UK_K_BLOCK; kb < end / UK_K_BLOCK; ++kb) {
+    const int64_t kb_begin = b.padded_begin / UK_K_BLOCK;
+    for (int64_t kb = kb_begin; kb < kb_begin + b.padded_size / UK_K_BLOCK;
+         ++kb) {
       UK_UNROLL
       for (int quad = 0; quad < UK_K_BLOCK / 4; ++quad) {
         /* Keeps each quad's loads in place: compilers otherwise hoist all
@@ -187,10 +174,6 @@ UK_INLINE void s8_tile(const S8Problem *p, S8Scratch *s, int64_t r0,
       UK_UNROLL
       for (int r = 0; r < R; ++r) {
         int64_t at = (r0 + r) * S8_TASK_COLS + tile_col0 + UK_PANEL_COLS * pp;
-        if (end < block_end) {
-          _mm512_storeu_si512(s->partial + at, acc[r][pp]);
-          continue;
-        }
         __m512i row_sum =
             _mm512_set1_epi32(s->sums[(r0 + r) * p->num_blocks + block]);
         __m512i exact = _mm512_sub_epi32(
@@ -208,14 +191,13 @@ UK_INLINE void s8_tile(const S8Problem *p, S8Scratch *s, int64_t r0,
 #define S8_KEY(BITS, R, P) ((BITS) * 100 + (R) * 10 + (P))
 #define S8_CASE(BITS, R, P)                                                    \
   case S8_KEY(BITS, R, P):                                                     \
-    s8_tile(p, s, r0, first_panel, panel0, c0, c1, BITS, R, P);                \
+    s8_tile(p, s, r0, first_panel, panel0, BITS, R, P);                        \
     return;
 #define S8_CASES(R, P)                                                         \
   S8_CASE(2, R, P) S8_CASE(3, R, P) S8_CASE(4, R, P) S8_CASE(8, R, P)
 
 static void run_tile(const S8Problem *p, S8Scratch *s, int64_t r0,
-                     int64_t first_panel, int64_t panel0, int64_t c0,
-                     int64_t c1, int R, int P) {
+                     int64_t first_panel, int64_t panel0, int R, int P) {
   switch (S8_KEY(p->w.bits, R, P)) {
     S8_CASES(1, 4) S8_CASES(2, 4) S8_CASES(3, 4) S8_CASES(4, 4)
     S8_CASES(1, 2) S8_CASES(2, 2) S8_CASES(3, 2) S8_CASES(4, 2)
@@ -227,35 +209,23 @@ static void run_tile(const S8Problem *p, S8Scratch *s, int64_t r0,
   }
 }
 
-/* Padded k per chunk: the codes of 2 panels for a chunk take 16 KiB. */
-static int64_t chunk_k(const UkWeights *w) {
-  return 16384 * 8 / (2 * UK_PANEL_COLS * w->bits) / UK_K_BLOCK * UK_K_BLOCK;
-}
-
 static void run_task_tile(const S8Problem *p, S8Scratch *s, int64_t m0,
                           int64_t num_rows, int64_t panel_begin,
                           int64_t panel_end) {
-  const UkWeights *w = &p->w;
   const int64_t cols = (panel_end - panel_begin) * UK_PANEL_COLS;
   for (int64_t r = 0; r < num_rows; ++r)
     memset(s->result + r * S8_TASK_COLS, 0, (size_t)cols * sizeof(float));
   /* Few rows leave registers for more panels (more independent sums, the
    * packed rows read once per four panels: qr_uk_matmul_f32's four limbs of
    * a row, W4A16 at M = 1 and 11008², 2 threads, on an AVX-512 VNNI Xeon:
-   * 3.33 ms, 5.70 with two panels in an earlier run); a single row tile
-   * gains nothing from chunks and streams K whole. */
+   * 3.33 ms, 5.70 with two panels in an earlier run). */
   const int P = num_rows <= 4 ? 4 : 2;
-  const int64_t chunk =
-      num_rows <= S8_TILE_MAX_ROWS ? w->padded_k : chunk_k(w);
-  for (int64_t c0 = 0; c0 < w->padded_k; c0 += chunk) {
-    int64_t c1 = uk_min(c0 + chunk, w->padded_k);
-    for (int64_t panel0 = panel_begin; panel0 < panel_end;) {
-      int tile_panels = panel_end - panel0 >= P ? P : 1;
-      for (int64_t r0 = 0; r0 < num_rows; r0 += S8_TILE_MAX_ROWS)
-        run_tile(p, s, r0, panel_begin, panel0, c0, c1,
-                 (int)uk_min(S8_TILE_MAX_ROWS, num_rows - r0), tile_panels);
-      panel0 += tile_panels;
-    }
+  for (int64_t panel0 = panel_begin; panel0 < panel_end;) {
+    int tile_panels = panel_end - panel0 >= P ? P : 1;
+    for (int64_t r0 = 0; r0 < num_rows; r0 += S8_TILE_MAX_ROWS)
+      run_tile(p, s, r0, panel_begin, panel0,
+               (int)uk_min(S8_TILE_MAX_ROWS, num_rows - r0), tile_panels);
+    panel0 += tile_panels;
   }
   for (int64_t panel = panel_begin; panel < panel_end; ++panel) {
     __mmask16 columns = (__mmask16)((1u << valid_columns(p, panel)) - 1);
@@ -391,8 +361,6 @@ static void matmul_s8_task(void *context, int64_t begin, int64_t end) {
   S8Scratch s;
 #if UK_AVX512
   s.result = (float *)uk_alloc(S8_TASK_ROWS * S8_TASK_COLS * sizeof(float));
-  s.partial =
-      (int32_t *)uk_alloc(S8_TASK_ROWS * S8_TASK_COLS * sizeof(int32_t));
 #endif
   for (int64_t task = begin; task < end; ++task) {
     int64_t row_task = task % p->row_tasks, panel_task = task / p->row_tasks;
@@ -408,7 +376,6 @@ static void matmul_s8_task(void *context, int64_t begin, int64_t end) {
   }
 #if UK_AVX512
   free(s.result);
-  free(s.partial);
 #endif
 }
 
