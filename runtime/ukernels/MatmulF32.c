@@ -101,9 +101,9 @@ UK_INLINE void dequantize_block(const UkWeights *w, const uint8_t *panel,
 static void dequantize_group_block(const UkWeights *w, const uint8_t *panel,
                                    int64_t kb, int64_t group, int64_t col,
                                    float out[UK_K_BLOCK][UK_PANEL_COLS]) {
-  int64_t offset = group * w->padded_n + col;
-  __m512i zero_points = _mm512_loadu_si512(w->zero_points + offset);
-  __m512 scales = _mm512_loadu_ps(w->scales + offset);
+  const UkGroupParams *params = uk_group_params(w, col / UK_PANEL_COLS, group);
+  __m512i zero_points = _mm512_loadu_si512(params->zero_points);
+  __m512 scales = _mm512_loadu_ps(params->scales);
   switch (w->bits) {
   case 2:
     dequantize_block(w, panel, kb, zero_points, scales, 2, out);
@@ -127,11 +127,11 @@ static void dequantize_group_block(const UkWeights *w, const uint8_t *panel,
                                    float out[UK_K_BLOCK][UK_PANEL_COLS]) {
   uint8_t codes[UK_K_BLOCK][UK_PANEL_COLS];
   uk_decode_block(w, panel, kb, codes);
-  const int32_t *zero_points = w->zero_points + group * w->padded_n + col;
-  const float *scales = w->scales + group * w->padded_n + col;
+  const UkGroupParams *params = uk_group_params(w, col / UK_PANEL_COLS, group);
   for (int k = 0; k < UK_K_BLOCK; ++k)
     for (int c = 0; c < UK_PANEL_COLS; ++c)
-      out[k][c] = (float)(codes[k][c] - zero_points[c]) * scales[c];
+      out[k][c] =
+          (float)(codes[k][c] - params->zero_points[c]) * params->scales[c];
 }
 
 #endif

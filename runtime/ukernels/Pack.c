@@ -57,7 +57,10 @@ UK_INLINE void pack_codes(const UkWeights *w, const int PB,
       uint8_t code = codes[k * w->N + n];
       store_code(w, PB, panels + n / UK_PANEL_COLS * w->panel_bytes,
                  padded_row, n % UK_PANEL_COLS, code);
-      code_sums[block * w->padded_n + n] += code;
+      code_sums[(n / UK_PANEL_COLS * w->num_groups * w->blocks_per_group +
+                 block) *
+                    UK_PANEL_COLS +
+                n % UK_PANEL_COLS] += code;
     }
   }
 }
@@ -82,15 +85,13 @@ int qr_uk_pack_weights(int32_t bits, int64_t K, int64_t N, int64_t group_size,
       .N = N,
       .group_size = group_size,
       .codes_offset = sections.codes,
-      .scales_offset = sections.scales,
-      .zero_points_offset = sections.zero_points,
+      .params_offset = sections.params,
       .code_sums_offset = sections.code_sums,
   };
   memcpy(base, &header, sizeof(header));
 
   uint8_t *panels = base + sections.codes;
-  float *packed_scales = (float *)(base + sections.scales);
-  int32_t *packed_zero_points = (int32_t *)(base + sections.zero_points);
+  UkGroupParams *params = (UkGroupParams *)(base + sections.params);
   int32_t *code_sums = (int32_t *)(base + sections.code_sums);
   switch (w.plane_bits) {
   case 2:
@@ -105,8 +106,9 @@ int qr_uk_pack_weights(int32_t bits, int64_t K, int64_t N, int64_t group_size,
   }
   for (int64_t g = 0; g < w.num_groups; ++g)
     for (int64_t n = 0; n < N; ++n) {
-      packed_scales[g * w.padded_n + n] = scales[g * N + n];
-      packed_zero_points[g * w.padded_n + n] = zero_points[g * N + n];
+      UkGroupParams *record = &params[n / UK_PANEL_COLS * w.num_groups + g];
+      record->scales[n % UK_PANEL_COLS] = scales[g * N + n];
+      record->zero_points[n % UK_PANEL_COLS] = zero_points[g * N + n];
     }
   return 0;
 }

@@ -56,12 +56,17 @@ UK_INLINE void *uk_alloc(size_t bytes) {
  *
  *   [header: 128 bytes]
  *   [codes: num_panels panels of 16 columns, each panel_bytes]
- *   [scales:      float   [G][padded_n]]
- *   [zero points: int32_t [G][padded_n]]
- *   [code sums:   int32_t [G · blocks_per_group][padded_n]]
+ *   [group parameters: UkGroupParams [num_panels][G]]
+ *   [code sums: int32_t [num_panels][G · blocks_per_group][16]]
  *
  * Every section starts on a 64-byte boundary; padded_n = 16 · num_panels
- * and padded columns hold code 0, scale 0, zero point 0.
+ * and padded columns hold code 0, scale 0, zero point 0. The parameters
+ * and code sums are panel-major, so that a tile over a few panels reads
+ * each section as one sequential stream a panel, like its codes: a GEMV
+ * streams its weights from DRAM, and with the parameters in [G][padded_n]
+ * arrays (three streams a panel, each a line per group at a stride of
+ * padded_n) W4A8 at M = 1, 11008², on one Zen 4 thread took 2.46–2.49 ms
+ * against 1.96–2.28 this way.
  *
  * Inside a panel, k runs over the groups in order, each group padded with
  * code 0 to padded_group_size (a multiple of UK_K_BLOCK), in blocks of 16 k
@@ -81,7 +86,7 @@ UK_INLINE void *uk_alloc(size_t bytes) {
  * 255 · 255 · UK_MAX_BLOCK_K in magnitude, is exact.
  *===----------------------------------------------------------------------===*/
 
-#define UK_PACKED_MAGIC 0x574b5551u /* "QUKW" */
+#define UK_PACKED_MAGIC 0x324b5551u /* "QUK2": panel-major parameters */
 #define UK_HEADER_BYTES 128
 #define UK_PANEL_COLS 16
 #define UK_K_BLOCK 16
@@ -95,13 +100,18 @@ typedef struct UkPackedHeader {
   int64_t N;
   int64_t group_size;
   uint64_t codes_offset;
-  uint64_t scales_offset;
-  uint64_t zero_points_offset;
+  uint64_t params_offset;
   uint64_t code_sums_offset;
 } UkPackedHeader;
 
 _Static_assert(sizeof(UkPackedHeader) <= UK_HEADER_BYTES,
                "the header must fit before the codes");
+
+/* The scales and zero points of one group of one panel's 16 columns. */
+typedef struct UkGroupParams {
+  float scales[UK_PANEL_COLS];
+  int32_t zero_points[UK_PANEL_COLS];
+} UkGroupParams;
 
 /* The geometry derived from (bits, K, N, group_size), shared by the packer
  * and the kernels, plus the section pointers of one blob. */
@@ -117,8 +127,7 @@ typedef struct UkWeights {
   int64_t padded_n;
   int64_t panel_bytes;
   const uint8_t *codes;
-  const float *scales;
-  const int32_t *zero_points;
+  const UkGroupParams *params;
   const int32_t *code_sums;
 } UkWeights;
 
@@ -156,18 +165,19 @@ UK_INLINE bool uk_weights_geometry(int32_t bits, int64_t K, int64_t N,
 }
 
 typedef struct UkSections {
-  uint64_t codes, scales, zero_points, code_sums, total;
+  uint64_t codes, params, code_sums, total;
 } UkSections;
 
 UK_INLINE UkSections uk_sections(const UkWeights *w) {
   UkSections s;
-  uint64_t params = (uint64_t)w->num_groups * (uint64_t)w->padded_n * 4;
-  uint64_t sums = params * (uint64_t)w->blocks_per_group;
+  uint64_t params =
+      (uint64_t)w->num_panels * (uint64_t)w->num_groups * sizeof(UkGroupParams);
+  uint64_t sums = (uint64_t)w->num_groups * (uint64_t)w->padded_n * 4 *
+                  (uint64_t)w->blocks_per_group;
   s.codes = UK_HEADER_BYTES;
-  s.scales = s.codes + (uint64_t)uk_round_up(
-                           w->num_panels * w->panel_bytes, UK_ALIGNMENT);
-  s.zero_points = s.scales + (uint64_t)uk_round_up(params, UK_ALIGNMENT);
-  s.code_sums = s.zero_points + (uint64_t)uk_round_up(params, UK_ALIGNMENT);
+  s.params = s.codes + (uint64_t)uk_round_up(w->num_panels * w->panel_bytes,
+                                             UK_ALIGNMENT);
+  s.code_sums = s.params + (uint64_t)uk_round_up(params, UK_ALIGNMENT);
   s.total = s.code_sums + (uint64_t)uk_round_up(sums, UK_ALIGNMENT);
   return s;
 }
@@ -180,10 +190,21 @@ UK_INLINE UkWeights uk_weights_view(const void *packed) {
   UkWeights w;
   uk_weights_geometry(h->bits, h->K, h->N, h->group_size, &w);
   w.codes = base + h->codes_offset;
-  w.scales = (const float *)(base + h->scales_offset);
-  w.zero_points = (const int32_t *)(base + h->zero_points_offset);
+  w.params = (const UkGroupParams *)(base + h->params_offset);
   w.code_sums = (const int32_t *)(base + h->code_sums_offset);
   return w;
+}
+
+UK_INLINE const UkGroupParams *uk_group_params(const UkWeights *w,
+                                               int64_t panel, int64_t group) {
+  return w->params + panel * w->num_groups + group;
+}
+
+/* Σu of accumulation block `block` for the panel's 16 columns. */
+UK_INLINE const int32_t *uk_code_sums(const UkWeights *w, int64_t panel,
+                                      int64_t block) {
+  return w->code_sums +
+         (panel * w->num_groups * w->blocks_per_group + block) * UK_PANEL_COLS;
 }
 
 /* The k range [begin, begin + size) of accumulation block `block` (global
