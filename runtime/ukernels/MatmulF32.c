@@ -380,7 +380,16 @@ void qr_uk_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
  * Weight-only matmul of a few rows (decoding).
  *===----------------------------------------------------------------------===*/
 
+/* Rows up to which the limbs beat dequantizing into the f32 GEMM. W4A16
+ * g128 on one Zen 4 thread, 4096² (f32 GEMM against limbs, ms): M = 8
+ * 4.80 / 2.97, 16 7.64 / 5.58, 64 24.2 / 22.0, 128 45.2 / 43.9; M = 16 at
+ * 11008² 54.8 / 39.3. The portable variant's limbs lose from M = 8 on
+ * (30.7 / 32.6, and 51.4 / 66.4 at M = 16). */
+#if UK_AVX512
+#define LIMB_MAX_ROWS 64
+#else
 #define LIMB_MAX_ROWS 4
+#endif
 
 /* On the integer kernel: each float row a is split into FLOAT_LIMBS int8
  * rows q_l with a = s · Σ_l 2^(−7l) · q_l + r, s = max|a| / 127 and
