@@ -412,6 +412,10 @@ static void matmul_f32_by_limbs(int64_t M, const float *A, int64_t lda,
   float *scales = (float *)uk_alloc((size_t)rows * sizeof(float));
   float *partial = (float *)uk_alloc((size_t)(rows * w.N) * sizeof(float));
   bool finite[LIMB_MAX_ROWS];
+  if (!limbs || !scales || !partial) {
+    qr_report_kernel_error("matmul_f32: out of memory");
+    goto done;
+  }
   for (int64_t m = 0; m < M; ++m) {
     const float *a = A + m * lda;
     float largest = 0.0f;
@@ -445,6 +449,7 @@ static void matmul_f32_by_limbs(int64_t M, const float *A, int64_t lda,
         sum += partial[(m * FLOAT_LIMBS + l) * w.N + n];
       C[m * ldc + n] = finite[m] ? sum : NAN;
     }
+done:
   free(limbs);
   free(scales);
   free(partial);

@@ -12,12 +12,12 @@
  * Work split: the activations are packed once, all rows in parallel; then
  * tasks of S8_TASK_ROWS rows × S8_TASK_PANELS panels, ordered panel-major
  * so that consecutive tasks of one thread reuse the same weights from
- * cache. Inside a task, register tiles of up to 8 rows × 2
- * panels of 16 columns (4 panels for up to four rows), each over the whole
- * of K: the row tiles of a task after the first read its panels' codes
- * from L2. Cutting K in chunks whose codes stay in L1 was slower on Zen 4
- * (32 KiB L1; W8A8 on one thread, M = 16 / 128 / 2048 at 4096²: 1.68 /
- * 11.1 / 177 ms against 1.37 / 10.1 / 165 unchunked).
+ * cache. Inside a task, register tiles of up to 8 rows × 2 panels of 16
+ * columns (4 panels for up to four rows), each over the whole of K: the row
+ * tiles of a task after the first read its panels' codes from L2. Cutting K in
+ *chunks whose codes stay in L1 was slower on Zen 4 (32 KiB L1; W8A8 on one
+ *thread, M = 16 / 128 / 2048 at 4096²: 1.68 / 11.1 / 177 ms against 1.37 / 10.1
+ * / 165 unchunked).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -367,6 +367,10 @@ static void matmul_s8_task(void *context, int64_t begin, int64_t end) {
   S8Scratch s;
 #if UK_AVX512
   s.result = (float *)uk_alloc(S8_TASK_ROWS * S8_TASK_COLS * sizeof(float));
+  if (!s.result) {
+    qr_report_kernel_error("matmul_s8: out of memory");
+    return;
+  }
 #endif
   for (int64_t task = begin; task < end; ++task) {
     int64_t row_task = task % p->row_tasks, panel_task = task / p->row_tasks;
@@ -409,8 +413,12 @@ void qr_uk_matmul_s8(int64_t M, int64_t N, int64_t K, const int8_t *A,
   p.packed_a = (int8_t *)uk_alloc((size_t)(M * p.a_stride));
   p.row_sums =
       (int32_t *)uk_alloc((size_t)(M * p.num_blocks) * sizeof(int32_t));
-  qr_parallel_for(M, S8_PACK_ROWS, pack_rows_task, &p);
-  qr_parallel_for(p.row_tasks * p.panel_tasks, 1, matmul_s8_task, &p);
+  if (p.packed_a && p.row_sums) {
+    qr_parallel_for(M, S8_PACK_ROWS, pack_rows_task, &p);
+    qr_parallel_for(p.row_tasks * p.panel_tasks, 1, matmul_s8_task, &p);
+  } else {
+    qr_report_kernel_error("matmul_s8: out of memory");
+  }
   free(p.packed_a);
   free(p.row_sums);
 }
