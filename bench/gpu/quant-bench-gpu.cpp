@@ -59,6 +59,16 @@ void checkCublas(cublasStatus_t status, const char *what) {
 /// streaming kernel up to 64.
 bool usesTiledKernel(int64_t M) { return M > 64; }
 
+/// The weight-only launcher's choice (Launch.cpp) on a 132-multiprocessor
+/// H100/H200: up to 256 rows, the streaming kernel also where the tiles
+/// would be fewer than half the multiprocessors.
+const char *weightOnlyKernel(int64_t M, int64_t N, int64_t K) {
+  const int64_t tiles = (M + 127) / 128 * (((N + 15) / 16 * 16 + 127) / 128);
+  return usesTiledKernel(M) && K % 4 == 0 && !(M <= 256 && 2 * tiles < 132)
+             ? "(tiled) "
+             : "(stream) ";
+}
+
 /// The integer launcher's choice (Launch.cpp) on a 132-multiprocessor
 /// H100/H200: the wgmma kernel for 8-bit per-channel codes when its
 /// 128 × 256 tiles give every multiprocessor one.
@@ -177,10 +187,8 @@ void checkWeightOnly(std::mt19937_64 &rng, CheckTable &table, int64_t M,
                 long(M), long(N), long(K), long(group));
   std::snprintf(note, sizeof note, "(vs unrounded f64: %.1e)",
                 relativeError(C, exact));
-  table.row(
-      what, relativeError(C, ref), 1e-5,
-      std::string(usesTiledKernel(M) && K % 4 == 0 ? "(tiled) " : "(stream) ") +
-          note);
+  table.row(what, relativeError(C, ref), 1e-5,
+            std::string(weightOnlyKernel(M, N, K)) + note);
 }
 
 /// A chain of weight-only layers, each reading the previous one's output,
@@ -397,6 +405,7 @@ int runChecks(uint64_t seed) {
     checkWeightOnly(rng, t, 300, 272, 640, bits, 128);
     checkWeightOnly(rng, t, 1056, 1920, 192, bits, 64);
     checkWeightOnly(rng, t, 129, 100, 250, bits, 250);
+    checkWeightOnly(rng, t, 257, 1056, 256, bits, 128); // tiles, few of them
     checkInteger(rng, t, 1, 4096, 4096, bits, 4096, true, 0);
     checkInteger(rng, t, 7, 333, 320, bits, 64, true, 0);
     checkInteger(rng, t, 16, 257, 1024, bits, 128, false, -3);

@@ -249,13 +249,30 @@ bool launchWgmma(const MatmulArgs &args) {
                 kWgmmaSharedBytes, &wgmma);
 }
 
+/// Whether a weight-only call of up to kStreamFillRows rows would leave
+/// most multiprocessors without a 128 × 128 tile: the streaming kernel then
+/// splits K to fill them. Measured on an H100 (W4A16 g128, CUDA graph, ms,
+/// tiles against streaming): 4096² M = 128 0.1223 / 0.0445 (32 tiles), M =
+/// 256 0.1168 / 0.0896 (64 tiles); 11008² M = 128 0.3074 / 0.3177 (86
+/// tiles), M = 256 0.629 / 0.624. Integer calls keep the tiles: streaming
+/// was slower at each of those shapes (W8A8 at 4096², M = 128: 0.0536 /
+/// 0.0672).
+constexpr int64_t kStreamFillRows = 256;
+bool tilesLeaveMostIdle(const MatmulArgs &args) {
+  const int64_t tiles = (args.w.paddedN + LargeTile::kN - 1) / LargeTile::kN *
+                        ((args.M + LargeTile::kM - 1) / LargeTile::kM);
+  return args.M <= kStreamFillRows &&
+         2 * tiles < qr::cuda::multiprocessorCount();
+}
+
 /// Tiles past 64 rows when A's rows are whole 16-byte runs (the tiled
-/// kernels' cp.async), the streaming kernel otherwise.
+/// kernels' cp.async) and, for weight-only calls, the tiles keep most
+/// multiprocessors busy; the streaming kernel otherwise.
 void dispatchMatmul(const char *activation, const MatmulArgs &args,
                     int64_t elementBytes) {
   const int64_t run = 16 / elementBytes;
   if (args.M > 64 && args.w.K % run == 0 && args.lda % run == 0 &&
-      aligned16(args.A)) {
+      aligned16(args.A) && (elementBytes == 1 || !tilesLeaveMostIdle(args))) {
     if (elementBytes == 1 && wgmmaApplies(args))
       launchWgmma(args);
     else
