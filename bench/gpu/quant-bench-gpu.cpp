@@ -55,8 +55,8 @@ void checkCublas(cublasStatus_t status, const char *what) {
 }
 
 
-/// The launchers' choice (Launch.cpp): 128×128 tiles past 64 rows, the
-/// streaming kernel up to 64.
+/// Whether the launchers (Launch.cpp) may take 128×128 tiles: past 64 rows;
+/// up to 64 they stream.
 bool usesTiledKernel(int64_t M) { return M > 64; }
 
 /// The weight-only launcher's choice (Launch.cpp) on a 132-multiprocessor
