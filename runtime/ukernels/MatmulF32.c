@@ -98,10 +98,11 @@ UK_INLINE void dequantize_block(const UkWeights *w, const uint8_t *panel,
   }
 }
 
-static void dequantize_group_block(const UkWeights *w, const uint8_t *panel,
-                                   int64_t kb, int64_t group, int64_t col,
+static void dequantize_group_block(const UkWeights *w, int64_t panel_index,
+                                   const uint8_t *panel, int64_t kb,
+                                   int64_t group,
                                    float out[UK_K_BLOCK][UK_PANEL_COLS]) {
-  const UkGroupParams *params = uk_group_params(w, col / UK_PANEL_COLS, group);
+  const UkGroupParams *params = uk_group_params(w, panel_index, group);
   __m512i zero_points = _mm512_loadu_si512(params->zero_points);
   __m512 scales = _mm512_loadu_ps(params->scales);
   switch (w->bits) {
@@ -122,12 +123,13 @@ static void dequantize_group_block(const UkWeights *w, const uint8_t *panel,
 
 #else
 
-static void dequantize_group_block(const UkWeights *w, const uint8_t *panel,
-                                   int64_t kb, int64_t group, int64_t col,
+static void dequantize_group_block(const UkWeights *w, int64_t panel_index,
+                                   const uint8_t *panel, int64_t kb,
+                                   int64_t group,
                                    float out[UK_K_BLOCK][UK_PANEL_COLS]) {
   uint8_t codes[UK_K_BLOCK][UK_PANEL_COLS];
   uk_decode_block(w, panel, kb, codes);
-  const UkGroupParams *params = uk_group_params(w, col / UK_PANEL_COLS, group);
+  const UkGroupParams *params = uk_group_params(w, panel_index, group);
   for (int k = 0; k < UK_K_BLOCK; ++k)
     for (int c = 0; c < UK_PANEL_COLS; ++c)
       out[k][c] =
@@ -141,7 +143,8 @@ static void dequantize_group_block(const UkWeights *w, const uint8_t *panel,
  * run of caller rows stops at the end of its group or of its k-block. */
 static void dequantize_panel(const UkWeights *w, int64_t k0, int64_t kc,
                              int64_t col, float *dst) {
-  const uint8_t *panel = w->codes + col / UK_PANEL_COLS * w->panel_bytes;
+  const int64_t panel_index = col / UK_PANEL_COLS;
+  const uint8_t *panel = w->codes + panel_index * w->panel_bytes;
   float rows[UK_K_BLOCK][UK_PANEL_COLS];
   for (int64_t k = k0; k < k0 + kc;) {
     int64_t group = k / w->group_size, offset = k % w->group_size;
@@ -149,8 +152,8 @@ static void dequantize_panel(const UkWeights *w, int64_t k0, int64_t kc,
     int64_t first = padded_row % UK_K_BLOCK;
     int64_t run = uk_min(uk_min(UK_K_BLOCK - first, w->group_size - offset),
                          k0 + kc - k);
-    dequantize_group_block(w, panel, padded_row / UK_K_BLOCK, group, col,
-                           rows);
+    dequantize_group_block(w, panel_index, panel, padded_row / UK_K_BLOCK,
+                           group, rows);
     for (int64_t i = 0; i < run; ++i)
       memcpy(dst + (k - k0 + i) * GEMM_NR, rows[first + i], sizeof(rows[0]));
     k += run;

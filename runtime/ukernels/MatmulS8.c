@@ -14,10 +14,10 @@
  * so that consecutive tasks of one thread reuse the same weights from
  * cache. Inside a task, register tiles of up to 8 rows × 2 panels of 16
  * columns (4 panels for up to four rows), each over the whole of K: the row
- * tiles of a task after the first read its panels' codes from L2. Cutting K in
- *chunks whose codes stay in L1 was slower on Zen 4 (32 KiB L1; W8A8 on one
- *thread, M = 16 / 128 / 2048 at 4096²: 1.68 / 11.1 / 177 ms against 1.37 / 10.1
- * / 165 unchunked).
+ * tiles of a task after the first read its panels' codes from L2. Cutting
+ * K in chunks whose codes stay in L1 was slower on Zen 4 (32 KiB L1; W8A8
+ * on one thread, M = 16 / 128 / 2048 at 4096²: 1.68 / 11.1 / 177 ms
+ * against 1.37 / 10.1 / 165 unchunked).
  *
  *===----------------------------------------------------------------------===*/
 

@@ -57,9 +57,7 @@ UK_INLINE void pack_codes(const UkWeights *w, const int PB,
       uint8_t code = codes[k * w->N + n];
       store_code(w, PB, panels + n / UK_PANEL_COLS * w->panel_bytes,
                  padded_row, n % UK_PANEL_COLS, code);
-      code_sums[(n / UK_PANEL_COLS * w->num_groups * w->blocks_per_group +
-                 block) *
-                    UK_PANEL_COLS +
+      code_sums[uk_code_sums_offset(w, n / UK_PANEL_COLS, block) +
                 n % UK_PANEL_COLS] += code;
     }
   }
@@ -106,7 +104,8 @@ int qr_uk_pack_weights(int32_t bits, int64_t K, int64_t N, int64_t group_size,
   }
   for (int64_t g = 0; g < w.num_groups; ++g)
     for (int64_t n = 0; n < N; ++n) {
-      UkGroupParams *record = &params[n / UK_PANEL_COLS * w.num_groups + g];
+      UkGroupParams *record =
+          &params[uk_group_params_index(&w, n / UK_PANEL_COLS, g)];
       record->scales[n % UK_PANEL_COLS] = scales[g * N + n];
       record->zero_points[n % UK_PANEL_COLS] = zero_points[g * N + n];
     }

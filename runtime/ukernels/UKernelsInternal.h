@@ -195,16 +195,27 @@ UK_INLINE UkWeights uk_weights_view(const void *packed) {
   return w;
 }
 
+/* Where the packer writes, and the kernels read, the parameters of (panel,
+ * group) in the parameter section (in records) and the code sums of
+ * (panel, accumulation block) in the code-sum section (in int32). */
+UK_INLINE int64_t uk_group_params_index(const UkWeights *w, int64_t panel,
+                                        int64_t group) {
+  return panel * w->num_groups + group;
+}
+UK_INLINE int64_t uk_code_sums_offset(const UkWeights *w, int64_t panel,
+                                      int64_t block) {
+  return (panel * w->num_groups * w->blocks_per_group + block) * UK_PANEL_COLS;
+}
+
 UK_INLINE const UkGroupParams *uk_group_params(const UkWeights *w,
                                                int64_t panel, int64_t group) {
-  return w->params + panel * w->num_groups + group;
+  return w->params + uk_group_params_index(w, panel, group);
 }
 
 /* Σu of accumulation block `block` for the panel's 16 columns. */
 UK_INLINE const int32_t *uk_code_sums(const UkWeights *w, int64_t panel,
                                       int64_t block) {
-  return w->code_sums +
-         (panel * w->num_groups * w->blocks_per_group + block) * UK_PANEL_COLS;
+  return w->code_sums + uk_code_sums_offset(w, panel, block);
 }
 
 /* The k range [begin, begin + size) of accumulation block `block` (global
