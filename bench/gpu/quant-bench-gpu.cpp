@@ -422,6 +422,16 @@ int runChecks(uint64_t seed) {
     checkInteger(rng, t, 9, 48, 16384, bits, 128, false, 4);
     checkInteger(rng, t, 24, 96, 8192, bits, 8192, true, -1);
   }
+  // Weight-only splits whose codes past the register sets are staged in
+  // shared memory (Launch.cpp): one, two and four m16 tiles, odd splits
+  // (8-bit block pairs split between registers and shared memory), last
+  // splits shorter than the register sets, partial panels.
+  checkWeightOnly(rng, t, 2, 80, 4160, 4, 64);
+  checkWeightOnly(rng, t, 20, 2056, 4160, 4, 64);
+  checkWeightOnly(rng, t, 33, 2056, 4160, 4, 64);
+  checkWeightOnly(rng, t, 2, 80, 2304, 8, 64);
+  checkWeightOnly(rng, t, 20, 2056, 2304, 8, 64);
+  checkWeightOnly(rng, t, 33, 80, 4160, 8, 64);
   checkWeightOnlyChain(rng, t, 1, 2048, 4, 128, 4);
   checkWeightOnlyChain(rng, t, 16, 1024, 8, 1024, 2);
   // The wgmma kernel: partial row and column tiles, K not a multiple of

@@ -35,8 +35,9 @@ using quant::runtime::setLastError;
 namespace qr::cuda {
 namespace {
 
-// Dynamic shared memory above this needs an explicit opt-in per function.
-constexpr unsigned kDefaultMaxDynamicShared = 48 * 1024;
+// Static and dynamic shared memory above this together need an explicit
+// opt-in per function.
+constexpr unsigned kSharedWithoutOptIn = 48 * 1024;
 
 struct State {
   std::once_flag initOnce;
@@ -223,6 +224,7 @@ std::string initialize(State &s) {
   QR_RESOLVE(moduleLoadDataEx, cuModuleLoadDataEx);
   QR_RESOLVE(moduleUnload, cuModuleUnload);
   QR_RESOLVE(moduleGetFunction, cuModuleGetFunction);
+  QR_RESOLVE(funcGetAttribute, cuFuncGetAttribute);
   QR_RESOLVE(funcSetAttribute, cuFuncSetAttribute);
   QR_RESOLVE(launchKernel, cuLaunchKernel);
   QR_RESOLVE(launchKernelEx, cuLaunchKernelEx);
@@ -404,6 +406,25 @@ CUfunction kernel(const char *name) {
   return function;
 }
 
+CUresult allowDynamicShared(CUfunction function, unsigned dynamicBytes,
+                            const char *&call) {
+  if (dynamicBytes == 0)
+    return CUDA_SUCCESS;
+  const Driver &d = state().driver;
+  int staticBytes = 0;
+  call = "cuFuncGetAttribute(SHARED_SIZE_BYTES)";
+  if (CUresult result = d.funcGetAttribute(
+          &staticBytes, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, function);
+      result != CUDA_SUCCESS)
+    return result;
+  if (dynamicBytes + unsigned(staticBytes) <= kSharedWithoutOptIn)
+    return CUDA_SUCCESS;
+  call = "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)";
+  return d.funcSetAttribute(function,
+                            CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                            int(dynamicBytes));
+}
+
 bool launch(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
             unsigned blockX, unsigned blockY, unsigned blockZ,
             unsigned sharedBytes, void **params, const char *what,
@@ -422,17 +443,13 @@ bool launch(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
   }
   // Messages are only built on failure: launches are the hot path.
   const Driver &d = state().driver;
-  if (sharedBytes > kDefaultMaxDynamicShared) {
-    CUresult result = d.funcSetAttribute(
-        function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-        int(sharedBytes));
-    if (result != CUDA_SUCCESS) {
-      std::string call =
-          "cuFuncSetAttribute(" + std::string(name) +
-          ", MAX_DYNAMIC_SHARED_SIZE_BYTES=" + std::to_string(sharedBytes) +
-          ")";
-      return checkInModel(result, call.c_str());
-    }
+  const char *sharedCall = nullptr;
+  if (CUresult result = allowDynamicShared(function, sharedBytes, sharedCall);
+      result != CUDA_SUCCESS) {
+    std::string call = std::string(sharedCall) + "(" + name +
+                       ", dynamic shared memory " +
+                       std::to_string(sharedBytes) + ")";
+    return checkInModel(result, call.c_str());
   }
   if (order == LaunchOrder::OverlapsPredecessor && computeCapability() >= 90) {
     CUlaunchAttribute attribute = {};

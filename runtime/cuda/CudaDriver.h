@@ -63,6 +63,7 @@ struct Driver {
   decltype(&::cuModuleLoadDataEx) moduleLoadDataEx;
   decltype(&::cuModuleUnload) moduleUnload;
   decltype(&::cuModuleGetFunction) moduleGetFunction;
+  decltype(&::cuFuncGetAttribute) funcGetAttribute;
   decltype(&::cuFuncSetAttribute) funcSetAttribute;
   decltype(&::cuLaunchKernel) launchKernel;
   // Launches with attributes (thread-block clusters, sm_90).
@@ -113,6 +114,12 @@ bool checkInModel(CUresult result, const char *call);
 /// reported through qr_report_kernel_error() if absent.
 CUfunction kernel(const char *name);
 
+/// Lets `function` take `dynamicBytes` of dynamic shared memory: above
+/// 48 KiB of static and dynamic shared memory together a function must opt
+/// in. The failing call's result otherwise, its name in `call`.
+CUresult allowDynamicShared(CUfunction function, unsigned dynamicBytes,
+                            const char *&call);
+
 /// How a launch is ordered after the previous kernel of the stream.
 enum class LaunchOrder {
   /// Starts once the previous kernel has finished.
@@ -125,8 +132,8 @@ enum class LaunchOrder {
 };
 
 /// cuLaunchKernel(Ex) on stream() with error checks (the launch's name in
-/// the message); raises the dynamic shared-memory limit when sharedBytes is
-/// over 48 KiB. Reports through qr_report_kernel_error().
+/// the message); raises the dynamic shared-memory limit where needed
+/// (allowDynamicShared). Reports through qr_report_kernel_error().
 bool launch(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
             unsigned blockX, unsigned blockY, unsigned blockZ,
             unsigned sharedBytes, void **params, const char *what,

@@ -144,14 +144,10 @@ bool allowSharedMemory(CUfunction function, int32_t sharedBytes,
                      std::to_string(sharedBytes));
     return false;
   }
-  // Above 48 KiB a function must opt in to its dynamic shared memory.
-  if (sharedBytes <= 48 * 1024)
-    return true;
-  return checkInModel(
-      driver().funcSetAttribute(function,
-                                CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                sharedBytes),
-      "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
+  const char *sharedCall = nullptr;
+  CUresult result =
+      qr::cuda::allowDynamicShared(function, unsigned(sharedBytes), sharedCall);
+  return result == CUDA_SUCCESS || checkInModel(result, sharedCall);
 }
 
 } // namespace

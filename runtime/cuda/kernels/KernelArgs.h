@@ -69,6 +69,19 @@ QR_HOST_DEVICE constexpr int64_t streamSharedBytes(bool intActivations,
          streamGroupSpan(blocks, blocksPerGroup, groups) *
              streamGroupBytes(intActivations, mTiles);
 }
+/// Bytes a panel's codes of a split of `blocks` k blocks take when staged
+/// whole in shared memory: its runs, 8-bit ones from the start of the
+/// first block's pair to the end of the last one's. A streaming CTA stages
+/// its panels' after the group operands.
+QR_HOST_DEVICE constexpr int64_t streamStagedPanelBytes(int bits,
+                                                        int64_t blocks) {
+  return (bits == 8 ? blocks + 2 : blocks) * bits * 128;
+}
+QR_HOST_DEVICE constexpr int64_t streamStagedCodeBytes(int bits, int mTiles,
+                                                       int64_t blocks) {
+  return kStreamWarps * streamPanels(mTiles) *
+         streamStagedPanelBytes(bits, blocks);
+}
 /// Tiled matmul CTA tiles: WarpsM × WarpsN warps, each covering two
 /// panels (32 columns) and M / WarpsM rows.
 template <int M, int N, int WarpsM, int WarpsN> struct TileShape {
@@ -142,6 +155,9 @@ struct MatmulArgs {
   /// zeroed counter a tile, re-armed by that CTA) adds them into C.
   int32_t blocksPerSplit;
   int32_t splits;
+  /// Nonzero when a split's codes fit in shared memory: they are then
+  /// copied there before the kernel waits for its predecessor.
+  int32_t stagedCodes;
   float *partials;
   uint32_t *arrivals;
   WeightGeometry w;

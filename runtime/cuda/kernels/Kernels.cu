@@ -19,7 +19,7 @@ using namespace qr::gpu;
   extern "C" __global__ void __launch_bounds__(kStreamWarps * 32,              \
                                                streamMinBlocks(tiles))         \
       qr_gpu_stream_##act##_w##bits##_m##tiles(const MatmulArgs args) {        \
-    streamMatmul<isInt, bits, tiles>(args);                                    \
+    streamMatmulStagedOrNot<isInt, bits, tiles>(args);                         \
   }
 #define QR_STREAM_KERNELS(act, isInt, bits)                                    \
   QR_STREAM_KERNEL(act, isInt, bits, 1)                                        \

@@ -347,7 +347,9 @@ __device__ __forceinline__ uint32_t arriveAcquireRelease(uint32_t *counter) {
 }
 
 /// Grid: (panels / kStreamWarps, splits, row chunks of MTiles·16).
-template <bool IntActivations, int Bits, int MTiles>
+/// StagedCodes: p.stagedCodes (a template parameter, so that the other
+/// calls' loop does not pay for the choice of source).
+template <bool IntActivations, int Bits, int MTiles, bool StagedCodes>
 __device__ void streamMatmul(const MatmulArgs &p) {
   // Panels (16 columns each) a warp covers: more amortize the A fragment
   // loads and the group bookkeeping over more codes.
@@ -377,43 +379,78 @@ __device__ void streamMatmul(const MatmulArgs &p) {
     panelValid[pj] = panel0 + pj < p.w.panels();
     panelCodes[pj] = p.packed + p.w.panelCodeOffset(panel0 + pj);
   }
+  const int64_t firstGroup = kb0 / p.w.blocksPerGroup;
+  const int span =
+      int((kb0 + blocks - 1) / p.w.blocksPerGroup - firstGroup + 1);
+  uint8_t *operands = staged + 8 * MTiles * pairBytes;
+  // The blocks past the first two register sets, when the launcher found
+  // room to stage them (StagedCodes): each warp copies its own panels,
+  // from the first stored block on (8-bit codes are stored by block pairs).
+  constexpr int RegisterBlocks = 2 * Unroll;
+  uint8_t *stagedCodes =
+      operands + streamGroupSpan(p.blocksPerSplit, p.w.blocksPerGroup,
+                                 p.w.groups) *
+                     streamGroupBytes(IntActivations, MTiles);
+  const int64_t firstStaged = kb0 + RegisterBlocks;
+  const int64_t firstStored = Bits == 8 ? firstStaged & ~int64_t(1)
+                                        : firstStaged;
+  const int64_t endStored =
+      Bits == 8 ? (kb0 + blocks + 1) & ~int64_t(1) : kb0 + blocks;
+  const int stagedPanelBytes = int(
+      streamStagedPanelBytes(Bits, p.blocksPerSplit - RegisterBlocks));
+  auto stagedRun = [&](int pj, int64_t run) {
+    return stagedCodes + (warp * Panels + pj) * stagedPanelBytes + run -
+           firstStored * Bits * 128;
+  };
+
   // Codes of Unroll blocks; two sets, so that one is in flight while the
   // other is unpacked.
   using Codes = uint4[Unroll][Panels][Bits / 4];
   auto loadCodes = [&](int b0, Codes &raw) {
+    const bool fromShared = StagedCodes && b0 >= RegisterBlocks;
 #pragma unroll
     for (int u = 0; u < Unroll; ++u)
 #pragma unroll
       for (int pj = 0; pj < Panels; ++pj)
         if (b0 + u < blocks && panelValid[pj])
 #pragma unroll
-          for (int c = 0; c < Bits / 4; ++c)
-            raw[u][pj][c] = loadStreaming(
-                panelCodes[pj] + WeightGeometry::blockRunOffset(
-                                     Bits, kb0 + b0 + u, c, lane));
+          for (int c = 0; c < Bits / 4; ++c) {
+            const int64_t run = WeightGeometry::blockRunOffset(
+                Bits, kb0 + b0 + u, c, lane);
+            if (fromShared)
+              loadShared16(reinterpret_cast<uint32_t(&)[4]>(raw[u][pj][c]),
+                           sharedAddress(stagedRun(pj, run)));
+            else
+              raw[u][pj][c] = loadStreaming(panelCodes[pj] + run);
+          }
   };
   Codes rawA = {}, rawB = {};
-  // The group operands (weights: no kernel writes them) are requested
-  // before the previous kernel has finished, when launched to overlap it;
-  // A, its output, after. A is staged before the codes are requested:
-  // staging loads issued behind the codes' DRAM traffic wait for much of it
-  // (measured, W4A16 at 4096², M = 16: 0.0150 → 0.0133 ms; A staged after
-  // 1.8 instead of 3.9 µs).
-  const int64_t firstGroup = kb0 / p.w.blocksPerGroup;
-  const int span =
-      int((kb0 + blocks - 1) / p.w.blocksPerGroup - firstGroup + 1);
-  uint8_t *operands = staged + 8 * MTiles * pairBytes;
+  // What no kernel writes, the weights' group operands and codes, is
+  // requested before the previous kernel has finished, when launched to
+  // overlap it; A, its output, after. The first two code sets go to
+  // registers, the rest of the split, if staged, to shared memory: all of
+  // the split's codes are in flight at once.
   stageGroupOperands<IntActivations, MTiles>(
       p, firstGroup, span, int64_t(blockIdx.x) * Columns, operands);
-  waitForPredecessor();
-  allowSuccessorStart();
-  stageActivations<IntActivations, MTiles>(p, m0, kb0, blocks, staged);
   if (active) {
     loadCodes(0, rawA);
     if (Unroll < blocks)
       loadCodes(Unroll, rawB);
   }
-  copyAsyncWait<0>();
+  if constexpr (StagedCodes) {
+#pragma unroll
+    for (int pj = 0; pj < Panels; ++pj)
+      for (int64_t run = firstStored * Bits * 128 + lane * 16;
+           run < endStored * Bits * 128; run += 32 * 16)
+        copyAsync16(stagedRun(pj, run), panelCodes[pj] + run,
+                    panelValid[pj]);
+    // Their own group, so that the operands can be waited for alone.
+    copyAsyncCommit();
+  }
+  waitForPredecessor();
+  allowSuccessorStart();
+  stageActivations<IntActivations, MTiles>(p, m0, kb0, blocks, staged);
+  copyAsyncWait<StagedCodes ? 1 : 0>();
   __syncthreads();
   // Warps past the last panel compute on zeros (no loads) and stay for the
   // barriers of the split reduction.
@@ -542,8 +579,14 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   // flight while the warp waits.
   for (int b0 = 0; b0 < blocks; b0 += 2 * Unroll) {
     compute(b0, rawA);
-    if (b0 + 2 * Unroll < blocks)
+    if (b0 + 2 * Unroll < blocks) {
+      if (b0 == 0 && StagedCodes) {
+        // The warp's staged codes (a lane reads other lanes' 8-bit runs).
+        copyAsyncWait<0>();
+        __syncwarp();
+      }
       loadCodes(b0 + 2 * Unroll, rawA);
+    }
     if (b0 + Unroll >= blocks)
       break;
     compute(b0 + Unroll, rawB);
@@ -634,6 +677,17 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   }
   if (threadIdx.x == 0)
     p.arrivals[tile] = 0;
+}
+
+/// The streaming kernels' body: weight-only calls stage the codes past
+/// the register sets when the launcher found room (integer calls were
+/// slower staged, Launch.cpp).
+template <bool IntActivations, int Bits, int MTiles>
+__device__ void streamMatmulStagedOrNot(const MatmulArgs &p) {
+  if constexpr (!IntActivations)
+    if (p.stagedCodes)
+      return streamMatmul<false, Bits, MTiles, true>(p);
+  streamMatmul<IntActivations, Bits, MTiles, false>(p);
 }
 
 //===----------------------------------------------------------------------===//
