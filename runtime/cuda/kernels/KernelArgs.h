@@ -155,9 +155,6 @@ struct MatmulArgs {
   /// zeroed counter a tile, re-armed by that CTA) adds them into C.
   int32_t blocksPerSplit;
   int32_t splits;
-  /// Nonzero when a split's codes fit in shared memory: they are then
-  /// copied there before the kernel waits for its predecessor.
-  int32_t stagedCodes;
   float *partials;
   uint32_t *arrivals;
   WeightGeometry w;

@@ -15,18 +15,29 @@
 
 using namespace qr::gpu;
 
-#define QR_STREAM_KERNEL(act, isInt, bits, tiles)                              \
+// Weight-only calls whose split's codes fit in shared memory take the
+// "_staged" variants (Launch.cpp), separate kernels so that the others'
+// code and registers do not pay for the choice.
+#define QR_STREAM_KERNEL(name, isInt, bits, tiles, staged)                     \
   extern "C" __global__ void __launch_bounds__(kStreamWarps * 32,              \
                                                streamMinBlocks(tiles))         \
-      qr_gpu_stream_##act##_w##bits##_m##tiles(const MatmulArgs args) {        \
-    streamMatmulStagedOrNot<isInt, bits, tiles>(args);                         \
+      name(const MatmulArgs args) {                                            \
+    streamMatmul<isInt, bits, tiles, staged>(args);                            \
   }
 #define QR_STREAM_KERNELS(act, isInt, bits)                                    \
-  QR_STREAM_KERNEL(act, isInt, bits, 1)                                        \
-  QR_STREAM_KERNEL(act, isInt, bits, 2)                                        \
-  QR_STREAM_KERNEL(act, isInt, bits, 4)
+  QR_STREAM_KERNEL(qr_gpu_stream_##act##_w##bits##_m1, isInt, bits, 1, false)  \
+  QR_STREAM_KERNEL(qr_gpu_stream_##act##_w##bits##_m2, isInt, bits, 2, false)  \
+  QR_STREAM_KERNEL(qr_gpu_stream_##act##_w##bits##_m4, isInt, bits, 4, false)
+#define QR_STAGED_STREAM_KERNELS(bits)                                         \
+  QR_STREAM_KERNEL(qr_gpu_stream_f16_w##bits##_m1_staged, false, bits, 1,      \
+                   true)                                                       \
+  QR_STREAM_KERNEL(qr_gpu_stream_f16_w##bits##_m2_staged, false, bits, 2,      \
+                   true)                                                       \
+  QR_STREAM_KERNEL(qr_gpu_stream_f16_w##bits##_m4_staged, false, bits, 4, true)
 QR_STREAM_KERNELS(f16, false, 4)
+QR_STAGED_STREAM_KERNELS(4)
 QR_STREAM_KERNELS(f16, false, 8)
+QR_STAGED_STREAM_KERNELS(8)
 QR_STREAM_KERNELS(s8, true, 4)
 QR_STREAM_KERNELS(s8, true, 8)
 

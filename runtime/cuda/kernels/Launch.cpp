@@ -122,19 +122,19 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   args.blocksPerSplit = int32_t(perSplit);
   args.splits = int32_t(splits);
   // A weight-only call stages the codes past a warp's two register sets
-  // in shared memory where they fit: all of a split's codes are then in
-  // flight before the predecessor has finished. Measured on an H100, CUDA
-  // graph, ms, registers only against staged: W4A16 at 4096², M = 1
-  // 0.0082 / 0.0068, M = 16 0.0095 / 0.0095. Integer calls keep to
-  // registers: W4A8 at 4096², M = 16 0.0106 / 0.0120 (M = 1 0.0077 /
-  // 0.0069).
+  // in shared memory where they fit (the "_staged" kernels): all of a
+  // split's codes are then in flight before the predecessor has finished.
+  // Measured on an H100, CUDA graph, ms, registers only against staged:
+  // W4A16 at 4096², M = 1 0.0082 / 0.0068, M = 16 0.0095 / 0.0095.
+  // Integer calls keep to registers: W4A8 at 4096², M = 16 0.0106 /
+  // 0.0120 (M = 1 0.0077 / 0.0069).
   int64_t shared = sharedBytes(perSplit);
   const int64_t stagedBlocks = perSplit - 2 * streamUnroll(args.w.bits, mTiles);
   const int64_t codeBytes =
       streamStagedCodeBytes(args.w.bits, mTiles, stagedBlocks);
-  args.stagedCodes =
+  const bool stagedCodes =
       !integer && stagedBlocks > 0 && shared + codeBytes <= kStreamSharedBytes;
-  if (args.stagedCodes)
+  if (stagedCodes)
     shared += codeBytes;
   // The split-K reduction's partial sums and one arrival counter a column
   // tile (zeroed once, re-armed by the kernel).
@@ -149,7 +149,7 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   }
   std::string name = std::string("qr_gpu_stream_") + activation + "_w" +
                      std::to_string(args.w.bits) + "_m" +
-                     std::to_string(mTiles);
+                     std::to_string(mTiles) + (stagedCodes ? "_staged" : "");
   return launch(name.c_str(), unsigned(gridX), unsigned(splits),
                 unsigned(chunks), kStreamWarps * 32, unsigned(shared), &args,
                 qr::cuda::LaunchOrder::OverlapsPredecessor);

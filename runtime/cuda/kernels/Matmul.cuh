@@ -347,8 +347,8 @@ __device__ __forceinline__ uint32_t arriveAcquireRelease(uint32_t *counter) {
 }
 
 /// Grid: (panels / kStreamWarps, splits, row chunks of MTiles·16).
-/// StagedCodes: p.stagedCodes (a template parameter, so that the other
-/// calls' loop does not pay for the choice of source).
+/// StagedCodes: the codes past a warp's two register sets are staged in
+/// shared memory (the launcher checked that they fit).
 template <bool IntActivations, int Bits, int MTiles, bool StagedCodes>
 __device__ void streamMatmul(const MatmulArgs &p) {
   // Panels (16 columns each) a warp covers: more amortize the A fragment
@@ -677,17 +677,6 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   }
   if (threadIdx.x == 0)
     p.arrivals[tile] = 0;
-}
-
-/// The streaming kernels' body: weight-only calls stage the codes past
-/// the register sets when the launcher found room (integer calls were
-/// slower staged, Launch.cpp).
-template <bool IntActivations, int Bits, int MTiles>
-__device__ void streamMatmulStagedOrNot(const MatmulArgs &p) {
-  if constexpr (!IntActivations)
-    if (p.stagedCodes)
-      return streamMatmul<false, Bits, MTiles, true>(p);
-  streamMatmul<IntActivations, Bits, MTiles, false>(p);
 }
 
 //===----------------------------------------------------------------------===//
