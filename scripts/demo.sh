@@ -109,7 +109,7 @@ configs=(
   "W4A8 g128 GPTQ + hadamard|wbits=4 abits=8 rotate=hadamard method=gptq $calib"
   "W4A4 g128 + smooth (AWQ search)|wbits=4 abits=4 smooth=search $calib"
   "W4A4 g128 + hadamard|wbits=4 abits=4 rotate=hadamard"
-  "W4A4 g128 + procrustes|wbits=4 abits=4 rotate=procrustes $calib"
+  "W4A4 g128 + procrustes, dense online|wbits=4 abits=4 rotate=procrustes refine-online=true $calib"
   "W4A16 g128 (weight-only)|wbits=4 abits=0"
   "mixed 2/3/4/8 ILP @${budget} MiB, A8|abits=8 budget-mib=$budget $calib"
 )

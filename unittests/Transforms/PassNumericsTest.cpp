@@ -310,6 +310,29 @@ TEST_F(PassNumericsTest, RotationsAreExact) {
   expectExact("qnn-rotate{kind=procrustes seed=1 iterations=5}", false, true);
 }
 
+TEST_F(PassNumericsTest, ProcrustesRefinesOnlyRotationsThatFold) {
+  // In the block, up's output rotation folds into up; the RMSNorm output's
+  // and the SiLU-gated one's stay online.
+  const int64_t tokens = 16, d = 32, ffn = 48;
+  auto onlineRotations = [&](const std::string &options) {
+    OwningOpRef<ModuleOp> module = parse(llamaLikeBlock(tokens, d, ffn));
+    EXPECT_TRUE(module);
+    std::string pipeline =
+        "qnn-rotate{kind=procrustes seed=2 iterations=3 " + options +
+        "calibration=" + writeSample(activations(tokens, d)) + "}";
+    EXPECT_TRUE(run(*module, pipeline)) << pipeline;
+    int hadamards = 0, dense = 0;
+    module->walk([&](qnn::HadamardOp) { ++hadamards; });
+    module->walk([&](qnn::RotateOp) { ++dense; });
+    return std::make_pair(hadamards, dense);
+  };
+  EXPECT_EQ(onlineRotations(""), std::make_pair(2, 0));
+  EXPECT_EQ(onlineRotations("refine-online=true "), std::make_pair(0, 2));
+  expectExact("qnn-rotate{kind=procrustes seed=1 iterations=5 "
+              "refine-online=true}",
+              false, true);
+}
+
 TEST_F(PassNumericsTest, SmoothThenRotateThenFuseIsExact) {
   expectExact("qnn-smooth-outliers{alpha=0.5},qnn-rotate{seed=11},qnn-fuse",
               true, false);

@@ -39,6 +39,11 @@ struct QNNPipelineOptions : PassPipelineOptions<QNNPipelineOptions> {
       *this, "rotate",
       llvm::cl::desc("none | hadamard | random-orthogonal | procrustes"),
       llvm::cl::init("none")};
+  Option<bool> refineOnline{
+      *this, "refine-online",
+      llvm::cl::desc("rotate=procrustes: also refine the rotations that stay "
+                     "online, as dense qnn.rotate products"),
+      llvm::cl::init(false)};
   Option<uint64_t> seed{*this, "seed", llvm::cl::desc("rotation seed"),
                         llvm::cl::init(0)};
   Option<double> budgetMiB{*this, "budget-mib",
@@ -81,6 +86,7 @@ void buildQNNPipeline(OpPassManager &pm, const QNNPipelineOptions &options) {
     rotate.kind = options.rotate;
     rotate.seed = options.seed;
     rotate.calibration = options.calibration;
+    rotate.refineOnline = options.refineOnline;
     rotate.abits = options.abits == 8 ? 8 : 4;
     func.addPass(createQNNRotate(rotate));
   }

@@ -44,29 +44,36 @@ struct QNNRotatePass : qnn::impl::QNNRotateBase<QNNRotatePass> {
   void runOnOperation() override;
 
 private:
-  /// Applies X·R to the activation: folded into a producing matmul when it
-  /// is exclusive, else online.
+  /// Applies X·R to the activation: folded into `producer` when there is
+  /// one, else online.
   void rotateActivation(OpBuilder &builder, const LinearConsumers &group,
+                        const std::optional<FoldableProducer> &producer,
                         const Rotation &rotation);
 };
 
-void QNNRotatePass::rotateActivation(OpBuilder &builder,
-                                     const LinearConsumers &group,
-                                     const Rotation &rotation) {
+/// The matmul X·R can fold into: X's producer, when only the group's
+/// matmuls read X.
+std::optional<FoldableProducer>
+exclusiveProducer(const LinearConsumers &group) {
+  if (!group.usedOnlyByMatmuls())
+    return std::nullopt;
+  return getFoldableProducer(group.activation, /*allowRelu=*/false);
+}
+
+void QNNRotatePass::rotateActivation(
+    OpBuilder &builder, const LinearConsumers &group,
+    const std::optional<FoldableProducer> &producer, const Rotation &rotation) {
   const ::quant::Matrix &r = rotation.matrix;
-  if (group.usedOnlyByMatmuls()) {
-    if (std::optional<FoldableProducer> producer =
-            getFoldableProducer(group.activation, /*allowRelu=*/false)) {
-      std::optional<std::vector<double>> bias;
-      if (producer->bias) {
-        ::quant::Matrix row(1, r.rows);
-        row.data = *producer->bias;
-        bias = ::quant::matmul(row, r).data;
-      }
-      rewriteProducer(builder, *producer, ::quant::matmul(producer->weight, r),
-                      bias);
-      return;
+  if (producer) {
+    std::optional<std::vector<double>> bias;
+    if (producer->bias) {
+      ::quant::Matrix row(1, r.rows);
+      row.data = *producer->bias;
+      bias = ::quant::matmul(row, r).data;
     }
+    rewriteProducer(builder, *producer, ::quant::matmul(producer->weight, r),
+                    bias);
+    return;
   }
   builder.setInsertionPointAfterValue(group.activation);
   Location loc = group.activation.getLoc();
@@ -128,6 +135,7 @@ void QNNRotatePass::runOnOperation() {
       continue;
     }
 
+    std::optional<FoldableProducer> producer = exclusiveProducer(group);
     Rotation rotation;
     if (*rotationKind == RotationKind::RandomOrthogonal || !hadamardSize) {
       rotation.matrix = ::quant::randomOrthogonal(k, groupSeed);
@@ -136,7 +144,11 @@ void QNNRotatePass::runOnOperation() {
       rotation.matrix = ::quant::randomizedHadamard(k, groupSeed, &signs);
       rotation.signs = std::move(signs);
     }
-    if (*rotationKind == RotationKind::Procrustes) {
+    // As DFRot: a rotation that stays online keeps its O(K log K)
+    // Hadamard transform unless asked; refining it makes it a dense O(K²)
+    // product a token.
+    bool refine = producer || refineOnline || !rotation.signs;
+    if (*rotationKind == RotationKind::Procrustes && refine) {
       rotation.matrix = ::quant::procrustesRefine(
           samples.lookup(group.activation), rotation.matrix, abits, iterations,
           massiveWeight, massiveThreshold);
@@ -146,7 +158,7 @@ void QNNRotatePass::runOnOperation() {
     ::quant::Matrix rotationT = rotation.matrix.transposed();
     for (auto [matmul, weight] : llvm::zip(group.matmuls, group.weights))
       replaceWeight(builder, matmul, ::quant::matmul(rotationT, weight));
-    rotateActivation(builder, group, rotation);
+    rotateActivation(builder, group, producer, rotation);
   }
 }
 

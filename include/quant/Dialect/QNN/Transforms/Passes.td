@@ -75,7 +75,10 @@ def QNNRotate : Pass<"qnn-rotate", "func::FuncOp"> {
     `abits` quantization of X·R and the orthogonal Procrustes update
     R = U·Vᵀ from the SVD of Xᵀ·Q(X·R), up-weighting massive-activation
     tokens (absmax above `massive-threshold` × the median token absmax) by
-    `massive-weight`, on the `calibration` sample.
+    `massive-weight`, on the `calibration` sample. As in DFRot, only the
+    rotations that fold into a producer are refined; one that stays online
+    keeps its randomized Hadamard transform (O(K log K) a token), unless
+    `refine-online` makes it a refined dense `qnn.rotate` (O(K²)).
     Deterministic for a seed.
   }];
   let options = [
@@ -93,6 +96,9 @@ def QNNRotate : Pass<"qnn-rotate", "func::FuncOp"> {
     Option<"massiveThreshold", "massive-threshold", "double", "10.0",
            "a token is massive when its absmax exceeds this multiple of the "
            "median token absmax (procrustes)">,
+    Option<"refineOnline", "refine-online", "bool", "false",
+           "procrustes also refines the rotations that stay online, as dense "
+           "qnn.rotate products">,
   ];
   let dependentDialects = ["qnn::QNNDialect", "arith::ArithDialect"];
 }
