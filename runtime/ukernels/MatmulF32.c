@@ -312,6 +312,12 @@ static void gemm_task(void *context, int64_t begin, int64_t end) {
   float *b_block =
       g->pack_b ? (float *)uk_alloc(sizeof(float) * GEMM_KC * GEMM_NC) : NULL;
   float *a_block = (float *)uk_alloc(sizeof(float) * GEMM_MC * GEMM_KC);
+  if (!a_block || (g->pack_b && !b_block)) {
+    qr_report_kernel_error("gemm_f32: out of memory");
+    free(b_block);
+    free(a_block);
+    return;
+  }
   /* One (batch, column block) at a time, over this range's row tasks. */
   for (int64_t task = begin; task < end;) {
     int64_t column_task = task / g->row_tasks;

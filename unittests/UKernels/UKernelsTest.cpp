@@ -15,10 +15,16 @@
 
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -628,5 +634,84 @@ INSTANTIATE_TEST_SUITE_P(Variants, UKernelsTest,
                          ::testing::Combine(::testing::Values(0, 1),
                                             ::testing::Values(1, 2)),
                          parameterName);
+
+//===----------------------------------------------------------------------===//
+// Allocation failures
+//===----------------------------------------------------------------------===//
+
+/// Runs `call` in a child process whose address space is capped just above
+/// what it holds once its inputs exist, so that the kernel's scratch
+/// allocations fail, and expects the failure reported through
+/// qr_take_kernel_error instead of a crash.
+void expectOutOfMemoryReported(const Variant &variant,
+                               const std::function<void()> &call,
+                               const char *message) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto child = [&] {
+    // One thread: the pool's workers would need stacks under the cap too.
+    if (qr_set_num_threads(1) != 0)
+      std::_Exit(2);
+    malloc_trim(0);
+    long pages = 0;
+    if (FILE *statm = std::fopen("/proc/self/statm", "r")) {
+      if (std::fscanf(statm, "%ld", &pages) != 1)
+        pages = 0;
+      std::fclose(statm);
+    }
+    if (pages == 0)
+      std::_Exit(3);
+    rlim_t cap = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE)) + 32 * 1024;
+    rlimit limit{cap, cap};
+    if (setrlimit(RLIMIT_AS, &limit) != 0)
+      std::_Exit(4);
+    call();
+    const char *error = qr_take_kernel_error();
+    std::fprintf(stderr, "%s: %s\n", variant.name, error ? error : "no error");
+    std::_Exit(error && std::strstr(error, message) ? 0 : 1);
+  };
+  EXPECT_EXIT(child(), ::testing::ExitedWithCode(0), message) << variant.name;
+}
+
+TEST(UKernelsOutOfMemoryTest, KernelsReportAllocationFailures) {
+  std::mt19937_64 rng = freshGenerator();
+  const int64_t K = 1024, N = 512;
+  Weights w = randomWeights(rng, 4, K, N, 128, /*symmetric=*/true);
+  for (const Variant &variant : kVariants) {
+    if (!variant.supported())
+      continue;
+    const int64_t M = 300;
+    std::vector<int8_t> a8(M * K, 1);
+    std::vector<float> a(M * K, 0.5f), b(K * N, 0.25f), c(M * N);
+    // The integer matmul's packed activations (M · K bytes).
+    expectOutOfMemoryReported(
+        variant,
+        [&] {
+          variant.matmul_s8(M, N, K, a8.data(), K, nullptr, 0.1f, 0,
+                            w.packed.get(), c.data(), N);
+        },
+        "matmul_s8: out of memory");
+    // The int8 limbs of two float rows.
+    expectOutOfMemoryReported(
+        variant,
+        [&] {
+          variant.matmul_f32(2, N, K, a.data(), K, w.packed.get(), c.data(), N);
+        },
+        "matmul_f32: out of memory");
+    // The GEMM's packed blocks, dequantized weights or runtime operands.
+    expectOutOfMemoryReported(
+        variant,
+        [&] {
+          variant.matmul_f32(M, N, K, a.data(), K, w.packed.get(), c.data(), N);
+        },
+        "gemm_f32: out of memory");
+    expectOutOfMemoryReported(
+        variant,
+        [&] {
+          variant.gemm_f32(1, M, N, K, a.data(), K, 0, b.data(), N, 0, 0,
+                           c.data(), N, 0);
+        },
+        "gemm_f32: out of memory");
+  }
+}
 
 } // namespace
