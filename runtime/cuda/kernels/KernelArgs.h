@@ -69,10 +69,10 @@ QR_HOST_DEVICE constexpr int64_t streamSharedBytes(bool intActivations,
          streamGroupSpan(blocks, blocksPerGroup, groups) *
              streamGroupBytes(intActivations, mTiles);
 }
-/// Bytes a panel's codes of a split of `blocks` k blocks take when staged
-/// whole in shared memory: its runs, 8-bit ones from the start of the
-/// first block's pair to the end of the last one's. A streaming CTA stages
-/// its panels' after the group operands.
+/// Bytes `blocks` k blocks of a panel's codes take staged in shared memory:
+/// its runs, 8-bit ones from the start of the first block's pair to the end
+/// of the last one's. A streaming CTA stages its panels' codes after the
+/// group operands.
 QR_HOST_DEVICE constexpr int64_t streamStagedPanelBytes(int bits,
                                                         int64_t blocks) {
   return (bits == 8 ? blocks + 2 : blocks) * bits * 128;

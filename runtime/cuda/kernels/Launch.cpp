@@ -124,10 +124,10 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   // A weight-only call stages the codes past a warp's two register sets
   // in shared memory where they fit (the "_staged" kernels): all of a
   // split's codes are then in flight before the predecessor has finished.
-  // Measured on an H100, CUDA graph, ms, registers only against staged:
-  // W4A16 at 4096², M = 1 0.0082 / 0.0068, M = 16 0.0095 / 0.0095.
-  // Integer calls keep to registers: W4A8 at 4096², M = 16 0.0106 /
-  // 0.0120 (M = 1 0.0077 / 0.0069).
+  // Measured on an H100 in one run, CUDA graph, ms, registers only against
+  // staged: W4A16 at 4096², M = 1 0.0082 / 0.0067–0.0068, M = 16 0.0095 /
+  // 0.0094–0.0095. Integer calls keep to registers: W4A8 at 4096², M = 16
+  // 0.0106 / 0.0120 (M = 1 0.0077 / 0.0069).
   int64_t shared = sharedBytes(perSplit);
   const int64_t stagedBlocks = perSplit - 2 * streamUnroll(args.w.bits, mTiles);
   const int64_t codeBytes =

@@ -429,7 +429,9 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   // requested before the previous kernel has finished, when launched to
   // overlap it; A, its output, after. The first two code sets go to
   // registers, the rest of the split, if staged, to shared memory: all of
-  // the split's codes are in flight at once.
+  // the split's codes are in flight at once. (Requested after the wait,
+  // codes ahead of A delayed its staging, b86ad98; before it, they overlap
+  // the previous kernel's tail instead: bench/RESULTS.md.)
   stageGroupOperands<IntActivations, MTiles>(
       p, firstGroup, span, int64_t(blockIdx.x) * Columns, operands);
   if (active) {
