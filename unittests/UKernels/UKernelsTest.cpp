@@ -639,9 +639,11 @@ INSTANTIATE_TEST_SUITE_P(Variants, UKernelsTest,
 // Allocation failures
 //===----------------------------------------------------------------------===//
 
-/// Runs `call` in a child process whose address space is capped just above
-/// what it holds once its inputs exist, so that the kernel's scratch
-/// allocations fail, and expects the failure reported through
+/// Runs `call` in a child process whose address space is capped 32 KiB
+/// above what it holds once its inputs exist, and whose allocations from
+/// 16 KiB up are mapped afresh (not carved from freed heap memory), so that
+/// the kernel's larger scratch allocations fail while small ones, such as
+/// the error message's, still succeed. Expects the failure reported through
 /// qr_take_kernel_error instead of a crash.
 void expectOutOfMemoryReported(const Variant &variant,
                                const std::function<void()> &call,
@@ -651,6 +653,7 @@ void expectOutOfMemoryReported(const Variant &variant,
     // One thread: the pool's workers would need stacks under the cap too.
     if (qr_set_num_threads(1) != 0)
       std::_Exit(2);
+    mallopt(M_MMAP_THRESHOLD, 16 * 1024);
     malloc_trim(0);
     long pages = 0;
     if (FILE *statm = std::fopen("/proc/self/statm", "r")) {
@@ -674,7 +677,8 @@ void expectOutOfMemoryReported(const Variant &variant,
 
 TEST(UKernelsOutOfMemoryTest, KernelsReportAllocationFailures) {
   std::mt19937_64 rng = freshGenerator();
-  const int64_t K = 1024, N = 512;
+  // Every kernel's scratch below takes over 32 KiB at this size.
+  const int64_t K = 4096, N = 2048;
   Weights w = randomWeights(rng, 4, K, N, 128, /*symmetric=*/true);
   for (const Variant &variant : kVariants) {
     if (!variant.supported())
