@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -639,11 +640,23 @@ INSTANTIATE_TEST_SUITE_P(Variants, UKernelsTest,
 // Allocation failures
 //===----------------------------------------------------------------------===//
 
+/// Pages of the process's address space, read without allocating.
+long addressSpacePages() {
+  char text[64] = {};
+  int fd = open("/proc/self/statm", O_RDONLY);
+  if (fd < 0)
+    return 0;
+  ssize_t bytes = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  return bytes > 0 ? std::strtol(text, nullptr, 10) : 0;
+}
+
 /// Runs `call` in a child process whose address space is capped 32 KiB
-/// above what it holds once its inputs exist, and whose allocations from
-/// 16 KiB up are mapped afresh (not carved from freed heap memory), so that
-/// the kernel's larger scratch allocations fail while small ones, such as
-/// the error message's, still succeed. Expects the failure reported through
+/// above what it holds once its inputs exist, so that the kernel's scratch
+/// allocations (all larger) fail while small ones, such as the error
+/// message's, still succeed; malloc is told to map requests from 16 KiB up
+/// and to keep no free memory at the top of its heap, where they could
+/// otherwise be carved from. Expects the failure reported through
 /// qr_take_kernel_error instead of a crash.
 void expectOutOfMemoryReported(const Variant &variant,
                                const std::function<void()> &call,
@@ -654,13 +667,9 @@ void expectOutOfMemoryReported(const Variant &variant,
     if (qr_set_num_threads(1) != 0)
       std::_Exit(2);
     mallopt(M_MMAP_THRESHOLD, 16 * 1024);
+    mallopt(M_TOP_PAD, 0);
     malloc_trim(0);
-    long pages = 0;
-    if (FILE *statm = std::fopen("/proc/self/statm", "r")) {
-      if (std::fscanf(statm, "%ld", &pages) != 1)
-        pages = 0;
-      std::fclose(statm);
-    }
+    long pages = addressSpacePages();
     if (pages == 0)
       std::_Exit(3);
     rlim_t cap = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE)) + 32 * 1024;
@@ -669,7 +678,8 @@ void expectOutOfMemoryReported(const Variant &variant,
       std::_Exit(4);
     call();
     const char *error = qr_take_kernel_error();
-    std::fprintf(stderr, "%s: %s\n", variant.name, error ? error : "no error");
+    std::fprintf(stderr, "%s: %s (expected %s)\n", variant.name,
+                 error ? error : "no error", message);
     std::_Exit(error && std::strstr(error, message) ? 0 : 1);
   };
   EXPECT_EXIT(child(), ::testing::ExitedWithCode(0), message) << variant.name;
