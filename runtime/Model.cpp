@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <dlfcn.h>
 #include <fstream>
@@ -35,20 +36,24 @@ namespace {
 /// The first micro-kernel error of the model run in progress. Kernels may
 /// report from any pool thread, so it is process-wide rather than
 /// thread-local; runs of one model are not concurrent (the pool serialises
-/// nested and concurrent parallel regions anyway).
+/// nested and concurrent parallel regions anyway). A fixed buffer (longer
+/// messages are cut): reporting must not allocate, since running out of
+/// memory is one of the reports.
 std::mutex kernelErrorMutex;
-std::optional<std::string> kernelError;
+char kernelErrorText[512];
+bool hasKernelError = false;
 
 void clearKernelError() {
   std::lock_guard<std::mutex> lock(kernelErrorMutex);
-  kernelError.reset();
+  hasKernelError = false;
 }
 
 std::optional<std::string> takeKernelError() {
   std::lock_guard<std::mutex> lock(kernelErrorMutex);
-  std::optional<std::string> error = std::move(kernelError);
-  kernelError.reset();
-  return error;
+  if (!hasKernelError)
+    return std::nullopt;
+  hasKernelError = false;
+  return std::string(kernelErrorText);
 }
 
 struct TensorSpec {
@@ -648,8 +653,11 @@ int qr_model_run_buffers(qr_model *model, int32_t num_buffers,
 
 void qr_report_kernel_error(const char *message) {
   std::lock_guard<std::mutex> lock(kernelErrorMutex);
-  if (!kernelError)
-    kernelError = message ? message : "micro-kernel failure";
+  if (hasKernelError)
+    return;
+  std::snprintf(kernelErrorText, sizeof(kernelErrorText), "%s",
+                message ? message : "micro-kernel failure");
+  hasKernelError = true;
 }
 
 const char *qr_take_kernel_error(void) {

@@ -651,13 +651,13 @@ long addressSpacePages() {
   return bytes > 0 ? std::strtol(text, nullptr, 10) : 0;
 }
 
-/// Runs `call` in a child process whose address space is capped 32 KiB
-/// above what it holds once its inputs exist, so that the kernel's scratch
-/// allocations (all larger) fail while small ones, such as the error
-/// message's, still succeed; malloc is told to map requests from 16 KiB up
-/// and to keep no free memory at the top of its heap, where they could
-/// otherwise be carved from. Expects the failure reported through
-/// qr_take_kernel_error instead of a crash.
+/// Runs `call` in a child process whose address space is capped at what it
+/// holds once its inputs exist, so that the kernel's scratch allocations
+/// fail and so would any allocation while it reports; malloc is told to
+/// map requests from 16 KiB up and to keep no free memory at the top of
+/// its heap, where they could otherwise be carved from. Expects the
+/// failure reported through qr_take_kernel_error (read once the cap is
+/// lifted) instead of a crash.
 void expectOutOfMemoryReported(const Variant &variant,
                                const std::function<void()> &call,
                                const char *message) {
@@ -672,11 +672,16 @@ void expectOutOfMemoryReported(const Variant &variant,
     long pages = addressSpacePages();
     if (pages == 0)
       std::_Exit(3);
-    rlim_t cap = rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE)) + 32 * 1024;
-    rlimit limit{cap, cap};
-    if (setrlimit(RLIMIT_AS, &limit) != 0)
+    rlimit original{};
+    if (getrlimit(RLIMIT_AS, &original) != 0)
+      std::_Exit(4);
+    rlimit capped{rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE)),
+                  original.rlim_max};
+    if (setrlimit(RLIMIT_AS, &capped) != 0)
       std::_Exit(4);
     call();
+    if (setrlimit(RLIMIT_AS, &original) != 0)
+      std::_Exit(4);
     const char *error = qr_take_kernel_error();
     std::fprintf(stderr, "%s: %s (expected %s)\n", variant.name,
                  error ? error : "no error", message);
@@ -687,7 +692,7 @@ void expectOutOfMemoryReported(const Variant &variant,
 
 TEST(UKernelsOutOfMemoryTest, KernelsReportAllocationFailures) {
   std::mt19937_64 rng = freshGenerator();
-  // Every kernel's scratch below takes over 32 KiB at this size.
+  // Every kernel's scratch below takes over 16 KiB at this size.
   const int64_t K = 4096, N = 2048;
   Weights w = randomWeights(rng, 4, K, N, 128, /*symmetric=*/true);
   for (const Variant &variant : kVariants) {
