@@ -653,11 +653,11 @@ long addressSpacePages() {
 
 /// Runs `call` in a child process whose address space is capped at what it
 /// holds once its inputs exist, so that the kernel's scratch allocations
-/// fail and so would any allocation while it reports; malloc is told to
-/// map requests from 16 KiB up and to keep no free memory at the top of
-/// its heap, where they could otherwise be carved from. Expects the
-/// failure reported through qr_take_kernel_error (read once the cap is
-/// lifted) instead of a crash.
+/// fail, as does anything that would grow the heap; malloc is told to map
+/// requests from 16 KiB up and to keep no free memory at the top of its
+/// heap, where they could otherwise be carved from. Expects the failure
+/// reported through qr_take_kernel_error (read once the cap is lifted)
+/// instead of a crash.
 void expectOutOfMemoryReported(const Variant &variant,
                                const std::function<void()> &call,
                                const char *message) {
