@@ -28,6 +28,11 @@ QR_HOST_DEVICE constexpr int streamUnroll(int bits, int mTiles) {
   int blocks = 2048 / (streamPanels(mTiles) * bits * 128);
   return blocks > 0 ? blocks : 1;
 }
+/// k blocks of a split whose codes a warp holds in its two register sets;
+/// the staged kernels keep the rest in shared memory.
+QR_HOST_DEVICE constexpr int streamRegisterBlocks(int bits, int mTiles) {
+  return 2 * streamUnroll(bits, mTiles);
+}
 /// CTAs a multiprocessor should hold (a register cap): the streaming
 /// kernels are latency-bound, so the smaller variants trade registers for
 /// warps in flight, as far as they fit without spilling.

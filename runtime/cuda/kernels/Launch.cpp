@@ -129,7 +129,8 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   // 0.0094–0.0095. Integer calls keep to registers: W4A8 at 4096², M = 16
   // 0.0106 / 0.0120 (M = 1 0.0077 / 0.0069).
   int64_t shared = sharedBytes(perSplit);
-  const int64_t stagedBlocks = perSplit - 2 * streamUnroll(args.w.bits, mTiles);
+  const int64_t stagedBlocks =
+      perSplit - streamRegisterBlocks(args.w.bits, mTiles);
   const int64_t codeBytes =
       streamStagedCodeBytes(args.w.bits, mTiles, stagedBlocks);
   const bool stagedCodes =

@@ -386,7 +386,7 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   // The blocks past the first two register sets, when the launcher found
   // room to stage them (StagedCodes): each warp copies its own panels,
   // from the first stored block on (8-bit codes are stored by block pairs).
-  constexpr int RegisterBlocks = 2 * Unroll;
+  constexpr int RegisterBlocks = streamRegisterBlocks(Bits, MTiles);
   uint8_t *stagedCodes =
       operands + streamGroupSpan(p.blocksPerSplit, p.w.blocksPerGroup,
                                  p.w.groups) *
