@@ -411,6 +411,67 @@ void qr_uk_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
  * bench/RESULTS.md). Rows holding Inf or NaN give NaN. */
 #define FLOAT_LIMBS 4
 
+/* max |a[k]| over k < K, and whether every a[k] is finite. */
+static float largest_magnitude(const float *a, int64_t K, bool *finite) {
+  float largest = 0.0f;
+  bool all_finite = true;
+  int64_t k = 0;
+#if UK_AVX512
+  __m512 largest16 = _mm512_setzero_ps();
+  __mmask16 not_finite = 0;
+  for (; k + 16 <= K; k += 16) {
+    const __m512 x = _mm512_loadu_ps(a + k);
+    /* QNaN, +Inf, −Inf, SNaN. */
+    not_finite |= _mm512_fpclass_ps_mask(x, 0x99);
+    largest16 = _mm512_max_ps(largest16, _mm512_abs_ps(x));
+  }
+  largest = _mm512_reduce_max_ps(largest16);
+  all_finite = not_finite == 0;
+#endif
+  for (; k < K; ++k) {
+    all_finite = all_finite && isfinite(a[k]);
+    largest = fmaxf(largest, fabsf(a[k]));
+  }
+  *finite = all_finite;
+  return largest;
+}
+
+/* Splits a[k < K], all finite, into the int8 rows limbs[l·K + k] of units
+ * units[l]: q_l = round(rest / units[l]) within ±127, then rest −= q_l ·
+ * units[l], in double, where the product (31 significant bits) and so the
+ * remainder are exact. The AVX-512 variant takes eight k at a time, with
+ * the same limbs (one Zen 4 thread, M = 1 and N = 16, where the split
+ * dominates: K = 4096 13.0 → 8.7 µs a call, 11008 34.6 → 22.8). */
+static void split_into_limbs(const float *a, int64_t K,
+                             const double units[FLOAT_LIMBS], int8_t *limbs) {
+  int64_t k = 0;
+#if UK_AVX512
+  for (; k + 8 <= K; k += 8) {
+    __m512d rest = _mm512_cvtps_pd(_mm256_loadu_ps(a + k));
+    UK_UNROLL
+    for (int l = 0; l < FLOAT_LIMBS; ++l) {
+      const __m512d unit = _mm512_set1_pd(units[l]);
+      __m512d q =
+          _mm512_roundscale_pd(_mm512_div_pd(rest, unit),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      q = _mm512_min_pd(_mm512_max_pd(q, _mm512_set1_pd(-127.0)),
+                        _mm512_set1_pd(127.0));
+      _mm_storel_epi64((__m128i *)(limbs + l * K + k),
+                       _mm256_cvtepi32_epi8(_mm512_cvtpd_epi32(q)));
+      rest = _mm512_fnmadd_pd(q, unit, rest);
+    }
+  }
+#endif
+  for (; k < K; ++k) {
+    double rest = (double)a[k];
+    for (int l = 0; l < FLOAT_LIMBS; ++l) {
+      const double q = fmin(fmax(nearbyint(rest / units[l]), -127.0), 127.0);
+      limbs[l * K + k] = (int8_t)q;
+      rest -= q * units[l];
+    }
+  }
+}
+
 static void matmul_f32_by_limbs(int64_t M, const float *A, int64_t lda,
                                 const void *packed, float *C, int64_t ldc) {
   static const float limb_weights[FLOAT_LIMBS] = {1.0f, 0x1p-7f, 0x1p-14f,
@@ -427,26 +488,18 @@ static void matmul_f32_by_limbs(int64_t M, const float *A, int64_t lda,
   }
   for (int64_t m = 0; m < M; ++m) {
     const float *a = A + m * lda;
-    float largest = 0.0f;
-    finite[m] = true;
-    for (int64_t k = 0; k < w.K; ++k) {
-      finite[m] = finite[m] && isfinite(a[k]);
-      largest = fmaxf(largest, fabsf(a[k]));
-    }
+    const float largest = largest_magnitude(a, w.K, &finite[m]);
     const float scale = largest > 0.0f && finite[m] ? largest / 127.0f : 1.0f;
-    for (int l = 0; l < FLOAT_LIMBS; ++l)
+    double units[FLOAT_LIMBS];
+    for (int l = 0; l < FLOAT_LIMBS; ++l) {
       scales[m * FLOAT_LIMBS + l] = scale * limb_weights[l];
-    for (int64_t k = 0; k < w.K; ++k) {
-      /* The remainder in double: its rounding lies far below the last
-       * limb's unit. */
-      double rest = finite[m] ? (double)a[k] : 0.0;
-      for (int l = 0; l < FLOAT_LIMBS; ++l) {
-        const double unit = (double)scales[m * FLOAT_LIMBS + l];
-        const double q = fmin(fmax(nearbyint(rest / unit), -127.0), 127.0);
-        limbs[(m * FLOAT_LIMBS + l) * w.K + k] = (int8_t)q;
-        rest -= q * unit;
-      }
+      units[l] = (double)scales[m * FLOAT_LIMBS + l];
     }
+    int8_t *row_limbs = limbs + m * FLOAT_LIMBS * w.K;
+    if (finite[m])
+      split_into_limbs(a, w.K, units, row_limbs);
+    else
+      memset(row_limbs, 0, (size_t)(FLOAT_LIMBS * w.K));
   }
   qr_uk_matmul_s8(rows, w.N, w.K, limbs, w.K, scales, 0.0f, 0, packed, partial,
                   w.N);

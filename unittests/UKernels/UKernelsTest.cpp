@@ -232,10 +232,11 @@ void checkMatmulS8(const Variant &v, std::mt19937_64 &rng, const S8Case &c,
 }
 
 /// (K, group) of the weight matrices the matmul tests pack: per-channel
-/// with K not a multiple of 16, group sizes 32, 64, 128, and a group size
-/// that is not a multiple of 16 either.
+/// with K not a multiple of 16, group sizes 32, 64, 128, a group size that
+/// is not a multiple of 16 either, and an odd K (the vector loops' scalar
+/// tails).
 const std::pair<int64_t, int64_t> kWeightShapes[] = {
-    {200, 200}, {256, 32}, {256, 64}, {256, 128}, {200, 40}};
+    {200, 200}, {256, 32}, {256, 64}, {256, 128}, {200, 40}, {205, 41}};
 
 TEST_P(UKernelsTest, MatmulS8MatchesExactIntegerReference) {
   std::mt19937_64 rng = freshGenerator();
