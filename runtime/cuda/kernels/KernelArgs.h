@@ -20,6 +20,13 @@ namespace qr::gpu {
 /// Streaming matmul: warps a CTA, panels a warp covers (two for one m16
 /// tile: the A fragments and group bookkeeping are shared by more codes).
 constexpr int kStreamWarps = 8;
+/// The "k warps" variant for a row or two: the CTA's warps share its
+/// columns and split its k range among themselves, and add their sums in
+/// shared memory, so that a CTA can take all of K and no partial sums go
+/// through global memory. The others give each warp its own columns
+/// (kWarps = 1).
+constexpr int kStreamKWarps = 8;
+constexpr int kStreamKWarpsMaxRows = 2;
 QR_HOST_DEVICE constexpr int streamPanels(int mTiles) {
   return mTiles == 1 ? 2 : 1;
 }
@@ -49,14 +56,16 @@ QR_HOST_DEVICE constexpr int streamStagedPairBytes(bool intActivations,
 /// quantization group it stages after A: the f32 scales, then the f16
 /// zero biases (weight-only) or the i32 column sums (integer), of
 /// streamSecondOperandBytes each.
-QR_HOST_DEVICE constexpr int streamColumns(int mTiles) {
-  return kStreamWarps * streamPanels(mTiles) * int(kPanelCols);
+QR_HOST_DEVICE constexpr int streamColumns(int mTiles, int kWarps) {
+  return kStreamWarps / kWarps * streamPanels(mTiles) * int(kPanelCols);
 }
 QR_HOST_DEVICE constexpr int streamSecondOperandBytes(bool intActivations) {
   return intActivations ? 4 : 2;
 }
-QR_HOST_DEVICE constexpr int streamGroupBytes(bool intActivations, int mTiles) {
-  return streamColumns(mTiles) * (4 + streamSecondOperandBytes(intActivations));
+QR_HOST_DEVICE constexpr int streamGroupBytes(bool intActivations, int mTiles,
+                                              int kWarps) {
+  return streamColumns(mTiles, kWarps) *
+         (4 + streamSecondOperandBytes(intActivations));
 }
 /// Groups a split of `blocks` k blocks spans at most, wherever it starts.
 QR_HOST_DEVICE constexpr int64_t
@@ -64,15 +73,32 @@ streamGroupSpan(int64_t blocks, int64_t blocksPerGroup, int64_t groups) {
   const int64_t span = (blocks + blocksPerGroup - 2) / blocksPerGroup + 1;
   return span < groups ? span : groups;
 }
+/// Row pairs of A a streaming CTA stages: every pair of its m16 tiles, or
+/// in the k-warps variant (one tile, M ≤ 8) only those holding a row below
+/// M, the others aliasing the last (they feed only rows past M).
+QR_HOST_DEVICE constexpr int streamStagedPairs(int mTiles, int kWarps, int M) {
+  return kWarps == 1 ? 8 * mTiles : M < 8 ? M : 8;
+}
+/// k blocks each k warp of a split of `blocks` takes (the last ones fewer).
+QR_HOST_DEVICE constexpr int streamWarpBlocks(int64_t blocks, int kWarps) {
+  return int((blocks + kWarps - 1) / kWarps);
+}
 /// Dynamic shared memory of a streaming CTA whose split has `blocks` k
 /// blocks: A's row pairs, then the spanned groups' operands.
-QR_HOST_DEVICE constexpr int64_t streamSharedBytes(bool intActivations,
-                                                   int mTiles, int64_t blocks,
-                                                   int64_t blocksPerGroup,
-                                                   int64_t groups) {
-  return 8 * mTiles * streamStagedPairBytes(intActivations, int(blocks)) +
+QR_HOST_DEVICE constexpr int64_t
+streamSharedBytes(bool intActivations, int mTiles, int kWarps, int M,
+                  int64_t blocks, int64_t blocksPerGroup, int64_t groups) {
+  return streamStagedPairs(mTiles, kWarps, M) *
+             streamStagedPairBytes(intActivations, int(blocks)) +
          streamGroupSpan(blocks, blocksPerGroup, groups) *
-             streamGroupBytes(intActivations, mTiles);
+             streamGroupBytes(intActivations, mTiles, kWarps);
+}
+/// Shared memory the k warps past the first of each column add their sums
+/// through (over the staged A and codes, once done with): a float4 a lane
+/// for each of its n8 tiles.
+QR_HOST_DEVICE constexpr int64_t streamKWarpSumBytes(int kWarps) {
+  return int64_t(kWarps - 1) * (kStreamWarps / kWarps) * 2 * streamPanels(1) *
+         32 * 16;
 }
 /// Bytes `blocks` k blocks of a panel's codes take staged in shared memory:
 /// its runs, 8-bit ones from the start of the first block's pair to the end

@@ -16,24 +16,33 @@
 using namespace qr::gpu;
 
 // Weight-only calls whose split's codes fit in shared memory take the
-// "_staged" variants (Launch.cpp), separate kernels so that the others'
-// code and registers do not pay for the choice.
-#define QR_STREAM_KERNEL(name, isInt, bits, tiles, staged)                     \
+// "_staged" variants, a row or two the "_kwarps" ones (Launch.cpp):
+// separate kernels so that the others' code and registers do not pay for
+// the choice.
+#define QR_STREAM_KERNEL(name, isInt, bits, tiles, staged, kWarps)             \
   extern "C" __global__ void __launch_bounds__(kStreamWarps * 32,              \
                                                streamMinBlocks(tiles))         \
       name(const MatmulArgs args) {                                            \
-    streamMatmul<isInt, bits, tiles, staged>(args);                            \
+    streamMatmul<isInt, bits, tiles, staged, kWarps>(args);                    \
   }
 #define QR_STREAM_KERNELS(act, isInt, bits)                                    \
-  QR_STREAM_KERNEL(qr_gpu_stream_##act##_w##bits##_m1, isInt, bits, 1, false)  \
-  QR_STREAM_KERNEL(qr_gpu_stream_##act##_w##bits##_m2, isInt, bits, 2, false)  \
-  QR_STREAM_KERNEL(qr_gpu_stream_##act##_w##bits##_m4, isInt, bits, 4, false)
+  QR_STREAM_KERNEL(qr_gpu_stream_##act##_w##bits##_m1, isInt, bits, 1, false,  \
+                   1)                                                          \
+  QR_STREAM_KERNEL(qr_gpu_stream_##act##_w##bits##_m2, isInt, bits, 2, false,  \
+                   1)                                                          \
+  QR_STREAM_KERNEL(qr_gpu_stream_##act##_w##bits##_m4, isInt, bits, 4, false,  \
+                   1)                                                          \
+  QR_STREAM_KERNEL(qr_gpu_stream_##act##_w##bits##_m1_kwarps, isInt, bits, 1,  \
+                   false, kStreamKWarps)
 #define QR_STAGED_STREAM_KERNELS(bits)                                         \
   QR_STREAM_KERNEL(qr_gpu_stream_f16_w##bits##_m1_staged, false, bits, 1,      \
-                   true)                                                       \
+                   true, 1)                                                    \
   QR_STREAM_KERNEL(qr_gpu_stream_f16_w##bits##_m2_staged, false, bits, 2,      \
-                   true)                                                       \
-  QR_STREAM_KERNEL(qr_gpu_stream_f16_w##bits##_m4_staged, false, bits, 4, true)
+                   true, 1)                                                    \
+  QR_STREAM_KERNEL(qr_gpu_stream_f16_w##bits##_m4_staged, false, bits, 4,      \
+                   true, 1)                                                    \
+  QR_STREAM_KERNEL(qr_gpu_stream_f16_w##bits##_m1_kwarps_staged, false, bits,  \
+                   1, true, kStreamKWarps)
 QR_STREAM_KERNELS(f16, false, 4)
 QR_STAGED_STREAM_KERNELS(4)
 QR_STREAM_KERNELS(f16, false, 8)

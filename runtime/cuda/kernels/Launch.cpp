@@ -93,6 +93,18 @@ constexpr int64_t kStreamSharedBytes = 96 * 1024;
 /// stage A while the previous matmul's split-K tail runs (measured on an
 /// H100, back to back against one after another: W4A16 at M = 1, 4096²
 /// 0.0108 → 0.0096 ms, 11008² 0.0328 → 0.0307; unchanged alone).
+///
+/// A row or two take the k-warps variant (KernelArgs.h) where its narrower
+/// column tiles alone make at most one CTA a multiprocessor: then K is
+/// split only across the warps of a CTA, which add their sums in shared
+/// memory, and the split-K tail through global memory (partial sums, an
+/// arrival counter, the last CTA's reduction) is gone. Each CTA stages all
+/// of its rows of A instead of a slice, which a row or two afford
+/// (measured on an H100, CUDA graph, 4096², ms, against the split-K
+/// kernels: W4A16 M = 1 0.0069 → 0.0056–0.0057, M = 2 0.0069 → 0.0061;
+/// W4A8 M = 1 0.0077 → 0.0064, W8A8 0.0101 → 0.0091; integer calls at
+/// M = 2 unchanged. Where the tail went: the split-K kernels without their
+/// reduction, wrong but timed, took 0.0051 ms at M = 1.)
 bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int mTiles = args.M <= 16 ? 1 : args.M <= 32 ? 2 : 4;
   const int64_t chunkRows = 16 * mTiles;
@@ -100,9 +112,16 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int64_t panels = args.w.panels(), blocks = args.w.blocksK;
   const int64_t warps =
       (panels + streamPanels(mTiles) - 1) / streamPanels(mTiles);
-  const int64_t gridX = (warps + kStreamWarps - 1) / kStreamWarps;
   const int64_t multiprocessors = qr::cuda::multiprocessorCount();
-  const int64_t residentCtas = multiprocessors * streamMinBlocks(mTiles);
+  const int kWarps =
+      args.M <= kStreamKWarpsMaxRows &&
+              warps / (kStreamWarps / kStreamKWarps) <= multiprocessors
+          ? kStreamKWarps
+          : 1;
+  const int64_t columnWarps = kStreamWarps / kWarps;
+  const int64_t gridX = (warps + columnWarps - 1) / columnWarps;
+  const int64_t residentCtas =
+      multiprocessors * (kWarps > 1 ? 1 : streamMinBlocks(mTiles));
   const int64_t tiles = gridX * chunks;
   const int64_t mostSplits = std::min<int64_t>(
       {blocks, kMaxStreamSplits,
@@ -111,7 +130,7 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   int64_t splits = std::clamp<int64_t>(residentCtas / tiles, 1, mostSplits);
   int64_t perSplit = (blocks + splits - 1) / splits;
   auto sharedBytes = [&](int64_t blocksPerSplit) {
-    return streamSharedBytes(integer, mTiles, blocksPerSplit,
+    return streamSharedBytes(integer, mTiles, kWarps, args.M, blocksPerSplit,
                              args.w.blocksPerGroup, args.w.groups);
   };
   while (perSplit > 1 && sharedBytes(perSplit) > kStreamSharedBytes)
@@ -129,14 +148,16 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   // 0.0094–0.0095. Integer calls keep to registers: W4A8 at 4096², M = 16
   // 0.0106 / 0.0120 (M = 1 0.0077 / 0.0069).
   int64_t shared = sharedBytes(perSplit);
-  const int64_t stagedBlocks =
-      perSplit - streamRegisterBlocks(args.w.bits, mTiles);
+  const int64_t stagedBlocks = streamWarpBlocks(perSplit, kWarps) -
+                               streamRegisterBlocks(args.w.bits, mTiles);
   const int64_t codeBytes =
       streamStagedCodeBytes(args.w.bits, mTiles, stagedBlocks);
   const bool stagedCodes =
       !integer && stagedBlocks > 0 && shared + codeBytes <= kStreamSharedBytes;
   if (stagedCodes)
     shared += codeBytes;
+  if (kWarps > 1)
+    shared = std::max(shared, streamKWarpSumBytes(kWarps));
   // The split-K reduction's partial sums and one arrival counter a column
   // tile (zeroed once, re-armed by the kernel).
   static DeviceScratch partials, arrivals;
@@ -150,7 +171,8 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   }
   std::string name = std::string("qr_gpu_stream_") + activation + "_w" +
                      std::to_string(args.w.bits) + "_m" +
-                     std::to_string(mTiles) + (stagedCodes ? "_staged" : "");
+                     std::to_string(mTiles) + (kWarps > 1 ? "_kwarps" : "") +
+                     (stagedCodes ? "_staged" : "");
   return launch(name.c_str(), unsigned(gridX), unsigned(splits),
                 unsigned(chunks), kStreamWarps * 32, unsigned(shared), &args,
                 qr::cuda::LaunchOrder::OverlapsPredecessor);

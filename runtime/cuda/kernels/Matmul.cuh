@@ -299,14 +299,68 @@ __device__ void stageActivations(const MatmulArgs &p, int m0, int64_t kb0,
                                                    shared);
 }
 
+/// Stages rows [m0, M) (at most kStreamKWarpsMaxRows) × k blocks [kb0,
+/// kb0 + blocks) of A for the k-warps kernels, whose CTAs stage all of K:
+/// Batch runs of four k a thread at a time, all of their loads in flight
+/// before they are converted and stored, where stageActivationRuns takes
+/// one run of consecutive rows (one load for a row or two).
+template <bool IntActivations>
+__device__ void stageFewRows(const MatmulArgs &p, int m0, int64_t kb0,
+                             int blocks, uint8_t *shared) {
+  using Run = std::conditional_t<IntActivations, char4, float4>;
+  using Element = std::conditional_t<IntActivations, int8_t, float>;
+  constexpr int Batch = 8;
+  const int pairBytes = streamStagedPairBytes(IntActivations, blocks);
+  const int runs = blocks * 16, items = (p.M - m0) * runs;
+  const bool vector =
+      p.lda % 4 == 0 && reinterpret_cast<uintptr_t>(p.A) % sizeof(Run) == 0;
+  for (int first = threadIdx.x; first < items; first += Batch * blockDim.x) {
+    Run batch[Batch];
+#pragma unroll
+    for (int b = 0; b < Batch; ++b) {
+      const int item = first + b * blockDim.x, row = item / runs;
+      const int64_t k = kb0 * kBlockK + (item - row * runs) * 4;
+      const Element *a =
+          static_cast<const Element *>(p.A) + (m0 + row) * p.lda + k;
+      if (item >= items)
+        continue;
+      if (vector && k + 4 <= p.w.K) {
+        batch[b] = *reinterpret_cast<const Run *>(a);
+      } else {
+        Element e[4];
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+          e[j] = k + j < p.w.K ? a[j] : Element(0);
+        batch[b] = Run{e[0], e[1], e[2], e[3]};
+      }
+    }
+#pragma unroll
+    for (int b = 0; b < Batch; ++b) {
+      const int item = first + b * blockDim.x, row = item / runs;
+      if (item >= items)
+        break;
+      uint8_t *at = shared + stagedRowOffset(pairBytes, row) +
+                    stagedRunOffset<IntActivations>(item - row * runs);
+      if constexpr (IntActivations) {
+        *reinterpret_cast<char4 *>(at) = batch[b];
+      } else {
+        *reinterpret_cast<__half2 *>(at) =
+            __floats2half2_rn(batch[b].x, batch[b].z);
+        *reinterpret_cast<__half2 *>(at + 8) =
+            __floats2half2_rn(batch[b].y, batch[b].w);
+      }
+    }
+  }
+}
+
 /// Copies (cp.async, left in flight) the per-column operands of groups
 /// [first, first + span) for the CTA's columns from column n0 on into
 /// `shared`, one streamGroupBytes each: the f32 scales, then the f16 zero
 /// biases or the i32 column sums. Zeros past paddedN.
-template <bool IntActivations, int MTiles>
+template <bool IntActivations, int MTiles, int KWarps>
 __device__ void stageGroupOperands(const MatmulArgs &p, int64_t first,
                                    int span, int64_t n0, uint8_t *shared) {
-  constexpr int Columns = streamColumns(MTiles);
+  constexpr int Columns = streamColumns(MTiles, KWarps);
   constexpr int SecondBytes = streamSecondOperandBytes(IntActivations);
   constexpr int ScaleChunks = Columns * 4 / 16;
   constexpr int Chunks = ScaleChunks + Columns * SecondBytes / 16;
@@ -320,7 +374,8 @@ __device__ void stageGroupOperands(const MatmulArgs &p, int64_t first,
     const int64_t column =
         n0 + (isScale ? chunk : chunk - ScaleChunks) * 16 / bytes;
     const int64_t at = ((first + group) * p.w.paddedN + column) * bytes;
-    copyAsync16(shared + group * streamGroupBytes(IntActivations, MTiles) +
+    copyAsync16(shared +
+                    group * streamGroupBytes(IntActivations, MTiles, KWarps) +
                     chunk * 16,
                 (isScale ? scales : second) + at, column < p.w.paddedN);
   }
@@ -346,30 +401,52 @@ __device__ __forceinline__ uint32_t arriveAcquireRelease(uint32_t *counter) {
   return old;
 }
 
-/// Grid: (panels / kStreamWarps, splits, row chunks of MTiles·16).
-/// StagedCodes: the codes past a warp's two register sets are staged in
-/// shared memory (the launcher checked that they fit).
-template <bool IntActivations, int Bits, int MTiles, bool StagedCodes>
+/// Grid: (column tiles of streamColumns(MTiles, KWarps), splits, row
+/// chunks of MTiles·16). StagedCodes: the codes past a warp's two register
+/// sets are staged in shared memory (the launcher checked that they fit).
+/// KWarps > 1: the k-warps variant (kStreamKWarps, one m16 tile).
+template <bool IntActivations, int Bits, int MTiles, bool StagedCodes,
+          int KWarps>
 __device__ void streamMatmul(const MatmulArgs &p) {
+  static_assert(KWarps == 1 || MTiles == 1, "k warps take one m16 tile");
   // Panels (16 columns each) a warp covers: more amortize the A fragment
   // loads and the group bookkeeping over more codes.
   constexpr int Panels = streamPanels(MTiles);
   constexpr int Tiles = 2 * Panels; // n8 tiles
   constexpr int Unroll = streamUnroll(Bits, MTiles);
-  constexpr int Columns = streamColumns(MTiles);
+  constexpr int Columns = streamColumns(MTiles, KWarps);
+  constexpr int ColumnWarps = kStreamWarps / KWarps;
   extern __shared__ __align__(16) uint8_t staged[];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
-  const int64_t panel0 = (int64_t(blockIdx.x) * kStreamWarps + warp) * Panels;
-  const int64_t kb0 = int64_t(blockIdx.y) * p.blocksPerSplit;
-  const int blocks = int(min(int64_t(p.blocksPerSplit), p.w.blocksK - kb0));
+  // (KWarps = 1 spelled out: the other kernels' code stays as it was.)
+  const int columnWarp = KWarps == 1 ? warp : warp % ColumnWarps;
+  const int kWarp = KWarps == 1 ? 0 : warp / ColumnWarps;
+  const int64_t panel0 =
+      (int64_t(blockIdx.x) * ColumnWarps + columnWarp) * Panels;
+  // The CTA's split of K, and the warp's share of it.
+  const int64_t splitKb0 = int64_t(blockIdx.y) * p.blocksPerSplit;
+  const int splitBlocks =
+      int(min(int64_t(p.blocksPerSplit), p.w.blocksK - splitKb0));
+  const int warpBlocks = KWarps == 1
+                             ? p.blocksPerSplit
+                             : streamWarpBlocks(p.blocksPerSplit, KWarps);
+  const int warpBlock0 = kWarp * warpBlocks; // within the split
+  const int64_t kb0 = splitKb0 + warpBlock0;
+  const int blocks = KWarps == 1
+                         ? splitBlocks
+                         : max(0, min(warpBlocks, splitBlocks - warpBlock0));
   const int m0 = blockIdx.z * MTiles * 16;
   // This lane's row pair of each m16 tile, as a shared address.
-  const int pairBytes = streamStagedPairBytes(IntActivations, blocks);
+  const int pairBytes = streamStagedPairBytes(IntActivations, splitBlocks);
+  const int stagedPairs = streamStagedPairs(MTiles, KWarps, p.M);
   uint32_t pairAddress[MTiles];
 #pragma unroll
   for (int mt = 0; mt < MTiles; ++mt)
-    pairAddress[mt] = sharedAddress(staged) + (mt * 8 + g) * pairBytes;
+    pairAddress[mt] =
+        sharedAddress(staged) +
+        (KWarps == 1 ? mt * 8 + g : min(mt * 8 + g, stagedPairs - 1)) *
+            pairBytes;
 
   const bool active = panel0 < p.w.panels();
   bool panelValid[Panels];
@@ -379,10 +456,10 @@ __device__ void streamMatmul(const MatmulArgs &p) {
     panelValid[pj] = panel0 + pj < p.w.panels();
     panelCodes[pj] = p.packed + p.w.panelCodeOffset(panel0 + pj);
   }
-  const int64_t firstGroup = kb0 / p.w.blocksPerGroup;
-  const int span =
-      int((kb0 + blocks - 1) / p.w.blocksPerGroup - firstGroup + 1);
-  uint8_t *operands = staged + 8 * MTiles * pairBytes;
+  const int64_t firstGroup = splitKb0 / p.w.blocksPerGroup;
+  const int span = int((splitKb0 + splitBlocks - 1) / p.w.blocksPerGroup -
+                       firstGroup + 1);
+  uint8_t *operands = staged + stagedPairs * pairBytes;
   // The blocks past the first two register sets, when the launcher found
   // room to stage them (StagedCodes): each warp copies its own panels,
   // from the first stored block on (8-bit codes are stored by block pairs).
@@ -390,14 +467,14 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   uint8_t *stagedCodes =
       operands + streamGroupSpan(p.blocksPerSplit, p.w.blocksPerGroup,
                                  p.w.groups) *
-                     streamGroupBytes(IntActivations, MTiles);
+                     streamGroupBytes(IntActivations, MTiles, KWarps);
   const int64_t firstStaged = kb0 + RegisterBlocks;
   const int64_t firstStored = Bits == 8 ? firstStaged & ~int64_t(1)
                                         : firstStaged;
   const int64_t endStored =
       Bits == 8 ? (kb0 + blocks + 1) & ~int64_t(1) : kb0 + blocks;
-  const int stagedPanelBytes = int(
-      streamStagedPanelBytes(Bits, p.blocksPerSplit - RegisterBlocks));
+  const int stagedPanelBytes =
+      int(streamStagedPanelBytes(Bits, warpBlocks - RegisterBlocks));
   auto stagedRun = [&](int pj, int64_t run) {
     return stagedCodes + (warp * Panels + pj) * stagedPanelBytes + run -
            firstStored * Bits * 128;
@@ -432,7 +509,7 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   // the split's codes are in flight at once. (Requested after the wait,
   // codes ahead of A delayed its staging, b86ad98; before it, they overlap
   // the previous kernel's tail instead: bench/RESULTS.md.)
-  stageGroupOperands<IntActivations, MTiles>(
+  stageGroupOperands<IntActivations, MTiles, KWarps>(
       p, firstGroup, span, int64_t(blockIdx.x) * Columns, operands);
   if (active) {
     loadCodes(0, rawA);
@@ -451,7 +528,11 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   }
   waitForPredecessor();
   allowSuccessorStart();
-  stageActivations<IntActivations, MTiles>(p, m0, kb0, blocks, staged);
+  if constexpr (KWarps > 1)
+    stageFewRows<IntActivations>(p, m0, splitKb0, splitBlocks, staged);
+  else
+    stageActivations<IntActivations, MTiles>(p, m0, splitKb0, splitBlocks,
+                                             staged);
   copyAsyncWait<StagedCodes ? 1 : 0>();
   __syncthreads();
   // Warps past the last panel compute on zeros (no loads) and stay for the
@@ -462,20 +543,25 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   float total[MTiles][Tiles][4] = {}; // scaled group sums
 
   // The group of the block being unpacked (relative to the split's first)
-  // and the (split-relative) block where the next one starts. Its staged
+  // and the (warp-relative) block where the next one starts. Its staged
   // operands: this lane's C columns' scales and B columns' zero biases or
-  // column sums.
-  int group = 0;
-  int64_t nextGroupAt = (firstGroup + 1) * p.w.blocksPerGroup - kb0;
+  // column sums. (A k warp without blocks stays at the split's last.)
+  const int64_t warpGroup =
+      KWarps == 1 ? firstGroup
+                  : min(kb0 / p.w.blocksPerGroup, firstGroup + span - 1);
+  int group = KWarps == 1 ? 0 : int(warpGroup - firstGroup);
+  int64_t nextGroupAt = (warpGroup + 1) * p.w.blocksPerGroup - kb0;
   // Where column `column` of n8 tile j's operands of the current group lie
   // (stageGroupOperands): its scale, and its zero bias or column sum.
-  const int warpColumn = warp * Panels * int(kPanelCols);
+  const int warpColumn = columnWarp * Panels * int(kPanelCols);
   auto stagedScale = [&](int j, int column) {
-    return operands + group * streamGroupBytes(IntActivations, MTiles) +
+    return operands +
+           group * streamGroupBytes(IntActivations, MTiles, KWarps) +
            (warpColumn + j * 8 + column) * 4;
   };
   auto stagedSecond = [&](int j, int column) {
-    return operands + group * streamGroupBytes(IntActivations, MTiles) +
+    return operands +
+           group * streamGroupBytes(IntActivations, MTiles, KWarps) +
            Columns * 4 +
            (warpColumn + j * 8 + column) *
                streamSecondOperandBytes(IntActivations);
@@ -499,7 +585,7 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   // applies it for the whole group.
   auto flushGroup = [&] {
     const bool correct =
-        IntActivations && p.aZeroPoint != 0 &&
+        IntActivations && p.aZeroPoint != 0 && (KWarps == 1 || blocks > 0) &&
         (firstGroup + group) * p.w.groupSize >= kb0 * kBlockK;
 #pragma unroll
     for (int j = 0; j < Tiles; ++j) {
@@ -550,8 +636,9 @@ __device__ void streamMatmul(const MatmulArgs &p) {
                 a[mt][sub],
                 pairAddress[mt] +
                     (IntActivations
-                         ? (k / 64) * 128 + 32 * t + 16 * step
-                         : (k / 64) * 256 + 16 * (8 * step + 2 * t + sub)));
+                         ? (warpBlock0 + k / 64) * 128 + 32 * t + 16 * step
+                         : (warpBlock0 + k / 64) * 256 +
+                               16 * (8 * step + 2 * t + sub)));
 #pragma unroll
         for (int j = 0; j < Tiles; ++j) {
           uint32_t lo, hi;
@@ -596,6 +683,32 @@ __device__ void streamMatmul(const MatmulArgs &p) {
       loadCodes(b0 + 3 * Unroll, rawB);
   }
   flushGroup();
+  if constexpr (KWarps > 1) {
+    // The k warps of each column warp add their sums in k order, the later
+    // ones through the shared memory the staged A and codes are done with
+    // (a float4 a lane and n8 tile, lanes adjacent).
+    __syncthreads();
+    float4 *sums = reinterpret_cast<float4 *>(staged);
+    auto sumOf = [&](int fromKWarp, int j) {
+      return sums + (((fromKWarp - 1) * ColumnWarps + columnWarp) * Tiles + j) *
+                        32 +
+             lane;
+    };
+    if (kWarp > 0)
+#pragma unroll
+      for (int j = 0; j < Tiles; ++j)
+        *sumOf(kWarp, j) = make_float4(total[0][j][0], total[0][j][1],
+                                       total[0][j][2], total[0][j][3]);
+    __syncthreads();
+    if (kWarp == 0)
+      for (int from = 1; from < KWarps; ++from)
+#pragma unroll
+        for (int j = 0; j < Tiles; ++j) {
+          const float4 v = *sumOf(from, j);
+          total[0][j][0] += v.x, total[0][j][1] += v.y;
+          total[0][j][2] += v.z, total[0][j][3] += v.w;
+        }
+  }
 
   // Each output: this split's value, to C directly or, split, to its
   // slice of the partial sums. A slice gets its padding columns too,
@@ -612,7 +725,7 @@ __device__ void streamMatmul(const MatmulArgs &p) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       int m = m0 + mt * 16 + g + 8 * h;
-      if (m >= p.M || !active)
+      if (m >= p.M || !active || kWarp != 0)
         continue;
       float rowScale = p.aScales ? p.aScales[m] : p.aScale;
 #pragma unroll
@@ -648,7 +761,9 @@ __device__ void streamMatmul(const MatmulArgs &p) {
     return;
   // Four columns a thread at a time (16-byte loads from L2), its quads'
   // loads for one split all in flight before they are added.
-  constexpr int quadsPerThread = MTiles * 16 * Columns / 4 / kStreamWarps / 32;
+  constexpr int quadsPerThread =
+      (MTiles * 16 * Columns / 4 + kStreamWarps * 32 - 1) /
+      (kStreamWarps * 32);
   const int64_t n0 = int64_t(blockIdx.x) * Columns;
   const int rows = min(MTiles * 16, p.M - m0);
   float4 sum[quadsPerThread] = {};
