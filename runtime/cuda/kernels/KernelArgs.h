@@ -26,6 +26,7 @@ constexpr int kStreamWarps = 8;
 /// through global memory. The others give each warp its own columns
 /// (kWarps = 1).
 constexpr int kStreamKWarps = 8;
+/// Rows up to which the launcher takes it: each CTA stages all of them.
 constexpr int kStreamKWarpsMaxRows = 2;
 QR_HOST_DEVICE constexpr int streamPanels(int mTiles) {
   return mTiles == 1 ? 2 : 1;

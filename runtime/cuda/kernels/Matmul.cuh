@@ -686,7 +686,11 @@ __device__ void streamMatmul(const MatmulArgs &p) {
   if constexpr (KWarps > 1) {
     // The k warps of each column warp add their sums in k order, the later
     // ones through the shared memory the staged A and codes are done with
-    // (a float4 a lane and n8 tile, lanes adjacent).
+    // (a float4 a lane and n8 tile, lanes adjacent). A warp that never
+    // refilled from its staged codes may still have 8-bit block pairs in
+    // flight there.
+    if constexpr (StagedCodes)
+      copyAsyncWait<0>();
     __syncthreads();
     float4 *sums = reinterpret_cast<float4 *>(staged);
     auto sumOf = [&](int fromKWarp, int j) {
