@@ -303,7 +303,9 @@ __device__ void stageActivations(const MatmulArgs &p, int m0, int64_t kb0,
 /// kb0 + blocks) of A for the k-warps kernels, whose CTAs stage all of K:
 /// Batch runs of four k a thread at a time, all of their loads in flight
 /// before they are converted and stored, where stageActivationRuns takes
-/// one run of consecutive rows (one load for a row or two).
+/// one run of consecutive rows (one load for a row or two). Its load and
+/// store of a run repeat stageActivationRuns': as helpers shared by both,
+/// they changed the measured m16-tile kernels' PTX.
 template <bool IntActivations>
 __device__ void stageFewRows(const MatmulArgs &p, int m0, int64_t kb0,
                              int blocks, uint8_t *shared) {
