@@ -422,11 +422,15 @@ int runChecks(uint64_t seed) {
     checkInteger(rng, t, 9, 48, 16384, bits, 128, false, 4);
     checkInteger(rng, t, 24, 96, 8192, bits, 8192, true, -1);
     // A row or two (the k-warps kernels): warps without k blocks, groups
-    // across warps and splits, activation zero points.
+    // across warps and splits, activation zero points, and rows that are
+    // not 4-aligned, staged element by element, with K not a multiple of
+    // the 64-k block.
     checkWeightOnly(rng, t, 2, 4096, 4096, bits, 128);
     checkWeightOnly(rng, t, 1, 1000, 1088, bits, 64);
     checkInteger(rng, t, 2, 96, 1280, bits, 128, false, 5);
     checkInteger(rng, t, 1, 333, 640, bits, 640, true, -3);
+    checkWeightOnly(rng, t, 1, 200, 250, bits, 250);
+    checkInteger(rng, t, 2, 100, 250, bits, 250, true, 3);
   }
   // Weight-only splits whose codes past the register sets are staged in
   // shared memory (Launch.cpp): one, two and four m16 tiles, odd splits
