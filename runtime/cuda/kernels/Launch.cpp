@@ -113,13 +113,16 @@ bool launchStream(const char *activation, MatmulArgs args, bool integer) {
   const int64_t warps =
       (panels + streamPanels(mTiles) - 1) / streamPanels(mTiles);
   const int64_t multiprocessors = qr::cuda::multiprocessorCount();
-  const int kWarps =
-      args.M <= kStreamKWarpsMaxRows &&
-              warps / (kStreamWarps / kStreamKWarps) <= multiprocessors
-          ? kStreamKWarps
-          : 1;
-  const int64_t columnWarps = kStreamWarps / kWarps;
-  const int64_t gridX = (warps + columnWarps - 1) / columnWarps;
+  // Column tiles (CTAs of one split) with `kWarps` k warps a CTA.
+  auto columnTiles = [&](int kWarps) {
+    const int64_t columnWarps = kStreamWarps / kWarps;
+    return (warps + columnWarps - 1) / columnWarps;
+  };
+  const int kWarps = args.M <= kStreamKWarpsMaxRows &&
+                             columnTiles(kStreamKWarps) <= multiprocessors
+                         ? kStreamKWarps
+                         : 1;
+  const int64_t gridX = columnTiles(kWarps);
   const int64_t residentCtas =
       multiprocessors * (kWarps > 1 ? 1 : streamMinBlocks(mTiles));
   const int64_t tiles = gridX * chunks;
