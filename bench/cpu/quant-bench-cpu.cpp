@@ -17,7 +17,10 @@
 //             activations: the API's W4A16 path) vs oneDNN's int8 GEMV at the
 //             same shape (and OpenBLAS sgemv for context). Throughput: weight
 //             bytes streamed / time, each implementation counting its own
-//             bytes (the whole packed blob for ours).
+//             bytes (the whole packed blob for ours). "gemv-w4 cold" (4096²,
+//             whose weights fit the last-level cache): every implementation
+//             goes through copies of its weights in turn, so that each call
+//             reads them from DRAM, as a decoder's layers do.
 //   hadamard  qr_uk_hadamard_f32 in place over a batch of rows vs a copy of
 //             the same bytes to another buffer by T threads that never
 //             synchronise (the memory-bandwidth limit); both count
@@ -493,11 +496,24 @@ struct DnnlMatmul {
   }
 
   void run() {
-    prim.execute(stream, {{DNNL_ARG_SRC, src},
-                          {DNNL_ARG_WEIGHTS, weights},
-                          {DNNL_ARG_DST, dst}});
+    const dnnl::memory &w =
+        copies.empty() ? weights : copies[nextCopy++ % copies.size()];
+    prim.execute(
+        stream,
+        {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}});
     stream.wait();
   }
+  /// Calls then take the weights from `count` copies in turn (coldWeights).
+  void replicateWeights(size_t count) {
+    const size_t bytes = weights.get_desc().get_size();
+    for (size_t c = 0; c < count; ++c) {
+      copies.emplace_back(weights.get_desc(), engine);
+      std::memcpy(copies.back().get_data_handle(), weights.get_data_handle(),
+                  bytes);
+    }
+  }
+  std::vector<dnnl::memory> copies;
+  size_t nextCopy = 0;
   bool plainRowMajor() const {
     return weights.get_desc() == dnnl::memory::desc(
                                      weights.get_desc().dims(),
@@ -739,7 +755,18 @@ void benchGemmS8(const std::string &id, int64_t M, int64_t N, int64_t K,
 // W4 GEMV (M = 1)
 //===----------------------------------------------------------------------===//
 
-void benchGemvW4(const std::string &id, int64_t N, int64_t K,
+/// Copies of `bytes` of weights that calls go through in turn so that each
+/// call finds its weights in DRAM, as a decoder's layers do: 256 MiB in all,
+/// eight times the 32 MiB L3 of a Zen 4 CCD (glibc's sysconf reports the
+/// whole socket's).
+size_t coldCopies(size_t bytes) {
+  const size_t touched = size_t(256) << 20;
+  return std::max<size_t>(2, (touched + bytes - 1) / bytes);
+}
+
+/// `cold`: every implementation rotates through copies of its weights
+/// (coldCopies), the peers too; OpenBLAS is left out.
+void benchGemvW4(const std::string &id, int64_t N, int64_t K, bool cold,
                  const Options &o) {
   const int64_t M = 1, group = 128, G = K / group;
   Rng rng(N * 7919 + K);
@@ -756,6 +783,17 @@ void benchGemvW4(const std::string &id, int64_t N, int64_t K,
   size_t packedBytes;
   void *packed = packWeights(4, K, N, group, codes.get(), scales.data(),
                              zps.data(), packedStorage, packedBytes);
+  std::vector<Buffer<uint8_t>> packedCopies;
+  if (cold)
+    for (size_t c = 0, e = coldCopies(packedBytes); c < e; ++c) {
+      packedCopies.push_back(allocate<uint8_t>(packedBytes));
+      std::memcpy(packedCopies.back().get(), packed, packedBytes);
+    }
+  size_t nextPacked = 0;
+  auto nextWeights = [&]() -> const void * {
+    return cold ? packedCopies[nextPacked++ % packedCopies.size()].get()
+                : packed;
+  };
 
   auto A8 = allocate<int8_t>(K);
   auto A8u = allocate<uint8_t>(K);
@@ -820,30 +858,44 @@ void benchGemvW4(const std::string &id, int64_t N, int64_t K,
     setThreads(t);
     DnnlVariants dnnl(M, N, K, A8.get(), A8u.get(), W8.get(), wScales,
                       Cd0.get(), Cd1.get(), Cd2.get());
+    const std::string copies =
+        cold ? ", " + std::to_string(packedCopies.size()) + " copies" : "";
     std::vector<Impl> impls;
-    addImpl(impls, "ours qr_uk_matmul_s8 (W4A8, g128)",
-            [&] {
-              uk->matmulS8(M, N, K, A8.get(), K, nullptr, aScale, 0, packed,
-                              C1.get(), N);
-            },
-            (double)packedBytes, "packed weights " + mib(packedBytes))
+    addImpl(
+        impls, "ours qr_uk_matmul_s8 (W4A8, g128)",
+        [&] {
+          uk->matmulS8(M, N, K, A8.get(), K, nullptr, aScale, 0, nextWeights(),
+                       C1.get(), N);
+        },
+        (double)packedBytes, "packed weights " + mib(packedBytes) + copies)
         .isOurs = true;
-    addImpl(impls, "ours qr_uk_matmul_f32 (W4A16 path, g128)",
-            [&] {
-              uk->matmulF32(M, N, K, Af.get(), K, packed, C2.get(), N);
-            },
-            (double)packedBytes, "fp32 activations")
+    addImpl(
+        impls, "ours qr_uk_matmul_f32 (W4A16 path, g128)",
+        [&] {
+          uk->matmulF32(M, N, K, Af.get(), K, nextWeights(), C2.get(), N);
+        },
+        (double)packedBytes, "fp32 activations" + copies)
         .isOurs = true;
-    for (size_t v = 0; v < dnnl.prims.size(); ++v)
-      addImpl(impls, dnnl.names[v], [&, v] { dnnl.prims[v]->run(); },
-              int8Bytes, dnnl.prims[v]->impl)
+    for (size_t v = 0; v < dnnl.prims.size(); ++v) {
+      std::string detail = dnnl.prims[v]->impl;
+      if (cold) {
+        dnnl.prims[v]->replicateWeights(coldCopies(size_t(int8Bytes)));
+        detail +=
+            ", " + std::to_string(dnnl.prims[v]->copies.size()) + " copies";
+      }
+      addImpl(
+          impls, dnnl.names[v], [&, v] { dnnl.prims[v]->run(); }, int8Bytes,
+          detail)
           .isPeer = true;
-    addImpl(impls, "OpenBLAS sgemv fp32",
-            [&] {
-              cblas_sgemv(CblasRowMajor, CblasTrans, (int)K, (int)N, 1.f,
-                          Wf.get(), (int)N, Af.get(), 1, 0.f, Cblas.get(), 1);
-            },
-            4.0 * K * N, "4 bytes per weight");
+    }
+    if (!cold)
+      addImpl(
+          impls, "OpenBLAS sgemv fp32",
+          [&] {
+            cblas_sgemv(CblasRowMajor, CblasTrans, (int)K, (int)N, 1.f,
+                        Wf.get(), (int)N, Af.get(), 1, 0.f, Cblas.get(), 1);
+          },
+          4.0 * K * N, "4 bytes per weight");
 
     auto validate = [&] {
       ErrAcc e1, e2, eBlas;
@@ -863,8 +915,10 @@ void benchGemvW4(const std::string &id, int64_t N, int64_t K,
         impls[2 + v].err = eDnnl[v].value();
         impls[2 + v].tol = 1e-5;
       }
-      impls.back().err = eBlas.value();
-      impls.back().tol = 1e-4;
+      if (!cold) {
+        impls.back().err = eBlas.value();
+        impls.back().tol = 1e-4;
+      }
     };
     measure(impls, o, validate);
     printRows(id, t, impls, Unit::GBS, 1.5, 1.5);
@@ -992,8 +1046,14 @@ std::vector<Case> allCases() {
   for (int64_t kn : {4096, 11008})
     cases.push_back({"gemv-w4 " + shapeId(1, kn, kn), kn == 4096,
                      [=](const std::string &id, const Options &o) {
-                       benchGemvW4(id, kn, kn, o);
+                       benchGemvW4(id, kn, kn, false, o);
                      }});
+  // 4096² fits the last-level cache (ours 9.5 MiB, oneDNN's 16 MiB);
+  // 11008² (69 / 116 MiB) does not, cold or not.
+  cases.push_back({"gemv-w4 cold " + shapeId(1, 4096, 4096), false,
+                   [=](const std::string &id, const Options &o) {
+                     benchGemvW4(id, 4096, 4096, true, o);
+                   }});
   // 64 rows: 1, 2 and 4 MiB (in L3); 1024 rows: 16 to 64 MiB (DRAM).
   for (int64_t rows : {64, 1024})
     for (int64_t n : {4096, 8192, 16384})

@@ -400,57 +400,79 @@ void qr_uk_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
 #define LIMB_MAX_ROWS 4
 #endif
 
-/* On the integer kernel: each float row a is split into FLOAT_LIMBS int8
- * rows q_l with a = s · Σ_l 2^(−7l) · q_l + r, s = max|a| / 127 and
- * |r| ≤ s · 2^(6 − 7·FLOAT_LIMBS) (about 2^−29 · max|a| for four), and
- * qr_uk_matmul_s8 takes them as rows of scale s · 2^(−7l), its sums exact
- * in int32. One vpdpbusd multiplies 64 codes by four k of a limb (one
- * pmaddwd, in the portable variant, two codes by four k), so four limbs
- * cost less than converting each code to float (measured on an AVX-512
- * VNNI Xeon and, for the portable variant, on an AVX2 VM:
- * bench/RESULTS.md). Rows holding Inf or NaN give NaN. */
-#define FLOAT_LIMBS 4
+/* On the integer kernel: each float row a is split into int8 rows q_l,
+ *
+ *   a = Σ_l u_l · q_l + r,   u_l = s · 254^(−l),   s = max|a| / 127,
+ *
+ * q_0 taking |a| ≤ 127·s and each later limb the remainder before it,
+ * |r| ≤ u_(l−1) / 2 = 127·u_l, so that after L limbs |r| ≤ u_(L−1) / 2:
+ * 2^−24·max|a| for three, 2^−32·max|a| for four. qr_uk_matmul_s8 takes
+ * them as rows of scale u_l, its sums exact in int32. An output's error is
+ * then at most Σ_k |r_k|·|w_k| ≤ |r|max · Σ|w|, which against mean|a|·Σ|w|
+ * (Σ|a|·|w| for weights independent of the activations) is
+ *
+ * - 2^−24·max|a|/mean|a| ≤ 2^−24·LIMB_SPREAD_MAX ≈ 3.8e-6 for the rows
+ *   whose largest |a| is at most LIMB_SPREAD_MAX times their mean, which
+ *   take three limbs;
+ * - 2^−32·max|a|/mean|a| ≤ 2^−32·K (2.6e-6 at K = 11008) for the others
+ *   (massive activations: LLM tokens with a value 1000 times the rest),
+ *   which take four.
+ *
+ * One vpdpbusd multiplies 64 codes by four k of a limb (one pmaddwd, in the
+ * portable variant, two codes by four k), so the limbs cost less than
+ * converting each code to float (measured on an AVX-512 VNNI Xeon and, for
+ * the portable variant, on an AVX2 VM: bench/RESULTS.md), and three limbs
+ * a quarter less than four (one Zen 4 thread, M = 1, W4A16 g128: 4096²
+ * 0.337 → 0.266 ms, 11008² 3.21 → 2.61 ms). Rows holding Inf or NaN give
+ * NaN. */
+#define MAX_LIMBS 4
+#define LIMB_SPREAD_MAX 64
 
-/* max |a[k]| over k < K, and whether every a[k] is finite. */
-static float largest_magnitude(const float *a, int64_t K, bool *finite) {
+/* max |a[k]| over k < K, Σ|a[k]|, and whether every a[k] is finite. */
+static float magnitudes(const float *a, int64_t K, double *sum, bool *finite) {
   float largest = 0.0f;
+  double total = 0.0;
   bool all_finite = true;
   int64_t k = 0;
 #if UK_AVX512
-  __m512 largest16 = _mm512_setzero_ps();
+  __m512 largest16 = _mm512_setzero_ps(), total16 = _mm512_setzero_ps();
   __mmask16 not_finite = 0;
   for (; k + 16 <= K; k += 16) {
     const __m512 x = _mm512_loadu_ps(a + k);
     /* QNaN, +Inf, −Inf, SNaN. */
     not_finite |= _mm512_fpclass_ps_mask(x, 0x99);
     largest16 = _mm512_max_ps(largest16, _mm512_abs_ps(x));
+    total16 = _mm512_add_ps(total16, _mm512_abs_ps(x));
   }
   largest = _mm512_reduce_max_ps(largest16);
+  total = (double)_mm512_reduce_add_ps(total16);
   all_finite = not_finite == 0;
 #endif
   for (; k < K; ++k) {
     all_finite = all_finite && isfinite(a[k]);
     largest = fmaxf(largest, fabsf(a[k]));
+    total += fabsf(a[k]);
   }
+  *sum = total;
   *finite = all_finite;
   return largest;
 }
 
-/* Splits a[k < K], all finite, into the int8 rows limbs[l·K + k] of units
- * units[l]: q_l = round(rest / units[l]) within ±127, then rest −= q_l ·
- * units[l], in double, where the product (31 significant bits) and so the
- * remainder are exact. The AVX-512 variant takes eight k at a time, with
- * the same limbs (one Zen 4 thread, M = 1 and N = 16, where the split
- * dominates: K = 4096 13.0 → 8.7 µs a call, 11008 34.6 → 22.8). */
-static void split_into_limbs(const float *a, int64_t K,
-                             const double units[FLOAT_LIMBS], int8_t *limbs) {
+/* Splits a[k < K], all finite, into the int8 rows limbs[l·K + k], l <
+ * `count`, of units units[l] (floats): q_l = round(rest / units[l]) within
+ * ±127, then rest −= q_l · units[l], in double, where the product (32
+ * significant bits) and so the remainder are exact. The AVX-512 variant
+ * takes eight k at a time, with the same limbs (one Zen 4 thread, M = 1 and
+ * N = 16, where the split dominates, four limbs: K = 4096 13.0 → 8.7 µs a
+ * call, 11008 34.6 → 22.8). */
+static void split_into_limbs(const float *a, int64_t K, const float *units,
+                             int count, int8_t *limbs) {
   int64_t k = 0;
 #if UK_AVX512
   for (; k + 8 <= K; k += 8) {
     __m512d rest = _mm512_cvtps_pd(_mm256_loadu_ps(a + k));
-    UK_UNROLL
-    for (int l = 0; l < FLOAT_LIMBS; ++l) {
-      const __m512d unit = _mm512_set1_pd(units[l]);
+    for (int l = 0; l < count; ++l) {
+      const __m512d unit = _mm512_set1_pd((double)units[l]);
       __m512d q =
           _mm512_roundscale_pd(_mm512_div_pd(rest, unit),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -464,23 +486,27 @@ static void split_into_limbs(const float *a, int64_t K,
 #endif
   for (; k < K; ++k) {
     double rest = (double)a[k];
-    for (int l = 0; l < FLOAT_LIMBS; ++l) {
-      const double q = fmin(fmax(nearbyint(rest / units[l]), -127.0), 127.0);
+    for (int l = 0; l < count; ++l) {
+      const double unit = (double)units[l];
+      const double q = fmin(fmax(nearbyint(rest / unit), -127.0), 127.0);
       limbs[l * K + k] = (int8_t)q;
-      rest -= q * units[l];
+      rest -= q * unit;
     }
   }
 }
 
 static void matmul_f32_by_limbs(int64_t M, const float *A, int64_t lda,
                                 const void *packed, float *C, int64_t ldc) {
-  static const float limb_weights[FLOAT_LIMBS] = {1.0f, 0x1p-7f, 0x1p-14f,
-                                                  0x1p-21f};
+  /* 254^−l. */
+  static const float limb_weights[MAX_LIMBS] = {
+      1.0f, (float)(1.0 / 254), (float)(1.0 / 64516), (float)(1.0 / 16387064)};
   const UkWeights w = uk_weights_view(packed);
-  const int64_t rows = M * FLOAT_LIMBS;
-  int8_t *limbs = (int8_t *)uk_alloc((size_t)(rows * w.K));
-  float *scales = (float *)uk_alloc((size_t)rows * sizeof(float));
-  float *partial = (float *)uk_alloc((size_t)(rows * w.N) * sizeof(float));
+  int8_t *limbs = (int8_t *)uk_alloc((size_t)(M * MAX_LIMBS * w.K));
+  float *scales = (float *)uk_alloc((size_t)(M * MAX_LIMBS) * sizeof(float));
+  float *partial =
+      (float *)uk_alloc((size_t)(M * MAX_LIMBS * w.N) * sizeof(float));
+  /* Row m's limbs are rows [first[m], first[m + 1]) of the integer call. */
+  int64_t first[LIMB_MAX_ROWS + 1] = {0};
   bool finite[LIMB_MAX_ROWS];
   if (!limbs || !scales || !partial) {
     qr_report_kernel_error("matmul_f32: out of memory");
@@ -488,27 +514,28 @@ static void matmul_f32_by_limbs(int64_t M, const float *A, int64_t lda,
   }
   for (int64_t m = 0; m < M; ++m) {
     const float *a = A + m * lda;
-    const float largest = largest_magnitude(a, w.K, &finite[m]);
+    double sum;
+    const float largest = magnitudes(a, w.K, &sum, &finite[m]);
+    const int count =
+        largest <= LIMB_SPREAD_MAX * (sum / (double)w.K) ? 3 : MAX_LIMBS;
     const float scale = largest > 0.0f && finite[m] ? largest / 127.0f : 1.0f;
-    double units[FLOAT_LIMBS];
-    for (int l = 0; l < FLOAT_LIMBS; ++l) {
-      scales[m * FLOAT_LIMBS + l] = scale * limb_weights[l];
-      units[l] = (double)scales[m * FLOAT_LIMBS + l];
-    }
-    int8_t *row_limbs = limbs + m * FLOAT_LIMBS * w.K;
+    first[m + 1] = first[m] + count;
+    for (int l = 0; l < count; ++l)
+      scales[first[m] + l] = scale * limb_weights[l];
+    int8_t *row_limbs = limbs + first[m] * w.K;
     if (finite[m])
-      split_into_limbs(a, w.K, units, row_limbs);
+      split_into_limbs(a, w.K, scales + first[m], count, row_limbs);
     else
-      memset(row_limbs, 0, (size_t)(FLOAT_LIMBS * w.K));
+      memset(row_limbs, 0, (size_t)(count * w.K));
   }
-  qr_uk_matmul_s8(rows, w.N, w.K, limbs, w.K, scales, 0.0f, 0, packed, partial,
-                  w.N);
+  qr_uk_matmul_s8(first[M], w.N, w.K, limbs, w.K, scales, 0.0f, 0, packed,
+                  partial, w.N);
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < w.N; ++n) {
       /* Smallest limb first. */
       float sum = 0.0f;
-      for (int l = FLOAT_LIMBS - 1; l >= 0; --l)
-        sum += partial[(m * FLOAT_LIMBS + l) * w.N + n];
+      for (int64_t row = first[m + 1] - 1; row >= first[m]; --row)
+        sum += partial[row * w.N + n];
       C[m * ldc + n] = finite[m] ? sum : NAN;
     }
 done:

@@ -383,9 +383,13 @@ TEST_P(UKernelsTest, MatmulF32MatchesFloat64Reference) {
           for (float &a : A)
             a = uniformFloat(rng, -2.0f, 2.0f);
           // LLM-style massive activations: every other row has one value
-          // a thousand times the rest (the limbs' scale follows max|a|).
+          // a thousand times the rest (the limbs' scale follows max|a|, and
+          // such rows take four limbs), and every fourth one a value 60
+          // times their mean |a| of 1: the largest spread that takes three.
           for (int64_t m = 1; m < M; m += 2)
             A[m * lda + int64_t(rng() % uint64_t(K))] *= 1000.0f;
+          for (int64_t m = 2; m < M; m += 4)
+            A[m * lda + int64_t(rng() % uint64_t(K))] = 60.0f;
           std::vector<float> C(M * ldc, -1.0f);
           variant().matmul_f32(M, N, K, A.data(), lda, w.packed.get(),
                                C.data(), ldc);
