@@ -70,16 +70,16 @@ const char *weightOnlyKernel(int64_t M, int64_t N, int64_t K) {
 }
 
 /// The integer launcher's choice (Launch.cpp) on a 132-multiprocessor
-/// H100/H200: the wgmma kernel for 8-bit per-channel codes when its
-/// 128 × 256 tiles give every multiprocessor one.
+/// H100/H200: the wgmma kernel for per-channel codes (4-bit ones widened
+/// to 8 first) when its 128 × 256 tiles give every multiprocessor one.
 const char *integerKernel(int64_t M, int64_t N, int64_t K, int bits,
                           int64_t group) {
   if (!usesTiledKernel(M) || K % 16 != 0)
     return "(stream)";
   const int64_t tiles = (M + 127) / 128 * (((N + 15) / 16 * 16 + 255) / 256);
-  return bits == 8 && group == K && M >= 128 && K >= 64 && tiles >= 132
-             ? "(wgmma)"
-             : "(tiled)";
+  if (group != K || M < 128 || K < 64 || tiles < 132)
+    return "(tiled)";
+  return bits == 8 ? "(wgmma)" : "(widened, wgmma)";
 }
 
 float roundToHalf(float x) { return __half2float(__float2half_rn(x)); }
@@ -449,10 +449,14 @@ int runChecks(uint64_t seed) {
   checkWeightOnlyChain(rng, t, 1, 2048, 4, 128, 4);
   checkWeightOnlyChain(rng, t, 16, 1024, 8, 1024, 2);
   // The wgmma kernel: partial row and column tiles, K not a multiple of
-  // the 64-k block, a single block, an odd ldc (scalar stores).
-  checkInteger(rng, t, 1100, 4000, 320, 8, 320, true, 0);
-  checkInteger(rng, t, 640, 8000, 64, 8, 64, true, 3);
-  checkInteger(rng, t, 1300, 3599, 400, 8, 400, false, -5);
+  // the 64-k block, a single block, an odd ldc (scalar stores); 4-bit
+  // codes widened, with an odd count of blocks (a block of zero points
+  // added) and padding columns.
+  for (int bits : {8, 4}) {
+    checkInteger(rng, t, 1100, 4000, 320, bits, 320, true, 0);
+    checkInteger(rng, t, 640, 8000, 64, bits, 64, true, 3);
+    checkInteger(rng, t, 1300, 3599, 400, bits, 400, false, -5);
+  }
   for (int64_t n : {1, 2, 16, 64, 128, 256, 1024, 4096, 8192, 16384, 32768})
     checkHadamard(rng, t, n >= 8192 ? 3 : 7, n, n % 3 != 0);
   for (int64_t n : {12, 1536, 1280, 7168})
@@ -792,7 +796,7 @@ void profileDecode() {
                          dC.as<float>(), NK);
       checkKernels("profile");
     }
-  // Prefill: W8A8 (the wgmma kernel) and W4A8 (the tiled one).
+  // Prefill: W8A8 (the wgmma kernel) and W4A8 (widened, the same).
   const int64_t M = 4096, NK = 4096;
   std::vector<int8_t> A(M * NK);
   for (auto &a : A)

@@ -11,6 +11,8 @@
 
 #include "quant/Runtime/GpuKernels.h"
 
+#include "GpuWeights.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -108,6 +110,58 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{4, 1024, 40, 128}, Case{4, 96, 7, 96},
                       Case{8, 128, 16, 128}, Case{8, 320, 333, 64},
                       Case{8, 200, 130, 200}, Case{8, 1024, 24, 256}));
+
+// W4A8 prefill widens a 4-bit blob into the 8-bit layout (widenCodeRun):
+// every code, read back at its 8-bit place as above, is its symmetric value
+// u − 8, padding k included; the per-group operands are copied as they are,
+// the 8-bit blob's own.
+TEST(GpuPackTest, WidenedCodesAreTheSymmetricValuesInTheEightBitLayout) {
+  std::mt19937_64 rng(std::random_device{}());
+  for (Case c : {Case{4, 320, 333, 320}, Case{4, 64, 40, 64},
+                 Case{4, 1024, 24, 1024}, Case{4, 384, 17, 128}}) {
+    SCOPED_TRACE("K " + std::to_string(c.K) + " N " + std::to_string(c.N) +
+                 " group " + std::to_string(c.group));
+    const int64_t G = c.K / c.group;
+    std::uniform_int_distribution<int> code(0, 15);
+    std::vector<uint8_t> codes(c.K * c.N);
+    std::vector<float> scales(G * c.N, 1.0f);
+    std::vector<int32_t> zeros(G * c.N);
+    for (auto &u : codes)
+      u = uint8_t(code(rng));
+    for (auto &z : zeros)
+      z = code(rng);
+    qr::gpu::WeightGeometry narrow, wide;
+    ASSERT_TRUE(qr::gpu::makeWeightGeometry(4, c.K, c.N, c.group, &narrow));
+    ASSERT_TRUE(qr::gpu::makeWeightGeometry(8, c.K, c.N, c.group, &wide));
+    std::vector<uint8_t> from(narrow.totalBytes), to(wide.totalBytes, 0xee);
+    ASSERT_EQ(qr_gpu_pack_weights(4, c.K, c.N, c.group, codes.data(),
+                                  scales.data(), zeros.data(), from.data()),
+              0);
+    const int64_t runs = wide.panels() * wide.storedBlocks() * 128;
+    for (int64_t run = 0; run < runs; ++run)
+      qr::gpu::widenCodeRun(from.data(), to.data(), narrow, wide, run);
+    const int64_t storedBlocks = wide.storedBlocks();
+    for (int64_t k = 0; k < storedBlocks * 64; ++k)
+      for (int64_t n = 0; n < c.N; ++n) {
+        int64_t p = n / 16, tile = (n % 16) / 8, g = n % 8;
+        const uint8_t *column =
+            to.data() + ((p * storedBlocks / 2 + k / 128) * 2 + tile) * 1024 +
+            g * 128;
+        int32_t want = k < c.K ? codes[k * c.N + n] : zeros[(G - 1) * c.N + n];
+        ASSERT_EQ(int8_t(column[k % 128]), want - 8) << "k " << k << " n " << n;
+      }
+    // The 8-bit blob of the same weights has the same operand bytes, which
+    // the widening kernel copies.
+    std::vector<uint8_t> packed8(wide.totalBytes);
+    ASSERT_EQ(qr_gpu_pack_weights(8, c.K, c.N, c.group, codes.data(),
+                                  scales.data(), zeros.data(), packed8.data()),
+              0);
+    EXPECT_EQ(std::memcmp(packed8.data() + wide.zeroBiasF16,
+                          from.data() + narrow.zeroBiasF16,
+                          narrow.totalBytes - narrow.zeroBiasF16),
+              0);
+  }
+}
 
 TEST(GpuPackTest, RejectsWhatTheKernelsCannotTake) {
   std::vector<uint8_t> codes(128 * 16, 1), blob(1 << 16);

@@ -69,6 +69,53 @@ struct WeightGeometry {
   }
 };
 
+/// Writes 8-byte run `run` of the codes of `wide` (8-bit) from those of
+/// `narrow` (4-bit, the same K, N and group), for the Hopper kernel's W4A8
+/// prefill (WidenCodes.cuh): the codes' symmetric values, which the integer
+/// kernels take (weights with z = 2^(bits − 1)), as bytes. Runs are in
+/// blob order; run r is lane (4g + t)'s k32 step s of n8 tile τ of a block
+/// (blockRunOffset), whose eight codes are, in the 4-bit blob, the low and
+/// high nibbles of that lane's word for (s, τ). The block of zero points
+/// that completes an odd block count comes from the zero biases.
+QR_HOST_DEVICE inline void widenCodeRun(const uint8_t *narrowBlob,
+                                        uint8_t *wideBlob,
+                                        const WeightGeometry &narrow,
+                                        const WeightGeometry &wide,
+                                        int64_t run) {
+  const int64_t panelRuns = wide.storedBlocks() * wide.panelBytes() / 8;
+  const int64_t panel = run / panelRuns;
+  const int offset = int(run % panelRuns) * 8;
+  const int pair = offset / 2048, tile = offset / 1024 % 2,
+            g = offset / 128 % 8, odd = offset / 64 % 2, t = offset / 16 % 4,
+            step = offset / 8 % 2;
+  const int64_t block = 2 * int64_t(pair) + odd;
+  uint32_t low, high;
+  if (block < narrow.blocksK) {
+    const uint32_t word = *reinterpret_cast<const uint32_t *>(
+        narrowBlob + narrow.codeRunOffset(panel, block, tile, 4 * g + t) +
+        (step * 2 + tile) * 4);
+    low = word & 0x0f0f0f0fu;
+    high = (word >> 4) & 0x0f0f0f0fu;
+  } else {
+    // The low byte of the f16 1024 + z of the last group; padding columns
+    // hold code 0.
+    const int64_t n = panel * kPanelCols + tile * 8 + g;
+    const uint16_t *zeroBias =
+        reinterpret_cast<const uint16_t *>(narrowBlob + narrow.zeroBiasF16);
+    const uint32_t zero =
+        n < narrow.N
+            ? zeroBias[(narrow.groups - 1) * narrow.paddedN + n] & 0xffu
+            : 0u;
+    low = high = zero * 0x01010101u;
+  }
+  // u − 8 as int8, a byte at a time: u + 120 stays below 256 and ^0x80
+  // subtracts 128 (unpackS8FromNibbles in Matmul.cuh).
+  uint32_t *out = reinterpret_cast<uint32_t *>(
+      wideBlob + wide.panelCodeOffset(panel) + offset);
+  out[0] = (low + 0x78787878u) ^ 0x80808080u;
+  out[1] = (high + 0x78787878u) ^ 0x80808080u;
+}
+
 /// False for what the kernels cannot take: bits not 4 or 8, a group size
 /// that neither is K nor a multiple of kBlockK dividing K, empty shapes.
 QR_HOST_DEVICE inline bool makeWeightGeometry(int32_t bits, int64_t K,

@@ -231,6 +231,15 @@ QR_HOST_DEVICE inline int64_t wgmmaTiles(const MatmulArgs &p) {
   return wgmmaColumnTiles(p) * ((p.M + kWgmmaM - 1) / kWgmmaM);
 }
 
+/// W4A8 prefill on the Hopper kernel (WidenCodes.cuh): a 4-bit blob of one
+/// quantization group rewritten as the 8-bit blob of the same values.
+struct WidenArgs {
+  const uint8_t *from;
+  uint8_t *to;
+  WeightGeometry narrow, wide;
+};
+constexpr int kWidenThreads = 256;
+
 struct HadamardArgs {
   float *X;
   int64_t rows, ld;

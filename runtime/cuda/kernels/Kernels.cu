@@ -12,6 +12,7 @@
 #include "Matmul.cuh"
 #include "PillarConv.cuh"
 #include "Wgmma.cuh"
+#include "WidenCodes.cuh"
 
 using namespace qr::gpu;
 
@@ -73,6 +74,10 @@ QR_TILED_KERNELS(qr_gpu_pillar_tiled_, PillarTile, true)
 extern "C" __global__ void __launch_bounds__(kWgmmaThreads, 1)
     qr_gpu_wgmma_s8_w8(const __grid_constant__ WgmmaArgs args) {
   wgmmaMatmul(args);
+}
+extern "C" __global__ void __launch_bounds__(kWidenThreads)
+    qr_gpu_widen_w4_codes(const WidenArgs args) {
+  widenCodes(args);
 }
 
 // The activation transforms (Hadamard, quantize) that a matmul follows in
