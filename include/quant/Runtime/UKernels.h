@@ -82,12 +82,13 @@ void qr_uk_matmul_s8(int64_t M, int64_t N, int64_t K, const int8_t *A,
 
 /* Float activations × packed integer weights (W4A16-style weight-only
  * quantization): C[m][n] = Σ_g s[g][n] · Σ_{k∈g} A[m][k] · (u[k][n] − z[g][n]),
- * Up to 4 rows (decoding) stream the codes once: in the AVX-512 VNNI
- * variant through qr_uk_matmul_s8, each row split into four int8 limbs
- * (a = s·Σ 2^(−7l)·q_l to about 2^−29·max|a|; rows with Inf or NaN give
- * NaN), in the portable one converting the integer differences to float in
- * registers. More rows dequantize one cache-sized block of weights at a
- * time into the float GEMM's packed B. N and K must be those of the blob. */
+ * Up to 64 rows in the AVX-512 VNNI variant (4 in the portable one) stream
+ * the codes once through qr_uk_matmul_s8, each row split into int8 limbs
+ * a = s·Σ_l 254^(−l)·q_l: three, to 2^−24·max|a|, for rows whose largest
+ * |a| is at most 64 times their mean |a|, four, to 2^−32·max|a|, for the
+ * others (massive activations); rows with Inf or NaN give NaN. More rows
+ * dequantize one cache-sized block of weights at a time into the float
+ * GEMM's packed B. N and K must be those of the blob. */
 void qr_uk_matmul_f32(int64_t M, int64_t N, int64_t K, const float *A,
                       int64_t lda, const void *packed, float *C, int64_t ldc);
 
