@@ -110,10 +110,10 @@ QR_HOST_DEVICE inline void widenCodeRun(const uint8_t *narrowBlob,
   }
   // u − 8 as int8, a byte at a time: u + 120 stays below 256 and ^0x80
   // subtracts 128 (unpackS8FromNibbles in Matmul.cuh).
-  uint32_t *out = reinterpret_cast<uint32_t *>(
-      wideBlob + wide.panelCodeOffset(panel) + offset);
-  out[0] = (low + 0x78787878u) ^ 0x80808080u;
-  out[1] = (high + 0x78787878u) ^ 0x80808080u;
+  *reinterpret_cast<uint64_t *>(wideBlob + wide.panelCodeOffset(panel) +
+                                offset) =
+      uint64_t((low + 0x78787878u) ^ 0x80808080u) |
+      uint64_t((high + 0x78787878u) ^ 0x80808080u) << 32;
 }
 
 /// False for what the kernels cannot take: bits not 4 or 8, a group size
