@@ -71,14 +71,18 @@ const char *weightOnlyKernel(int64_t M, int64_t N, int64_t K) {
 
 /// The integer launcher's choice (Launch.cpp) on a 132-multiprocessor
 /// H100/H200: the wgmma kernel for per-channel codes (4-bit ones widened
-/// to 8 first) when its 128 × 256 tiles give every multiprocessor one.
+/// to 8 first) when its 128 × 256 tiles give every multiprocessor one;
+/// otherwise 64 × 64 tiles where 128 × 128 ones would be fewer than the
+/// multiprocessors.
 const char *integerKernel(int64_t M, int64_t N, int64_t K, int bits,
                           int64_t group) {
   if (!usesTiledKernel(M) || K % 16 != 0)
     return "(stream)";
   const int64_t tiles = (M + 127) / 128 * (((N + 15) / 16 * 16 + 255) / 256);
-  if (group != K || M < 128 || K < 64 || tiles < 132)
-    return "(tiled)";
+  if (group != K || M < 128 || K < 64 || tiles < 132) {
+    const int64_t large = (M + 127) / 128 * (((N + 15) / 16 * 16 + 127) / 128);
+    return large < 132 ? "(64×64 tiles)" : "(tiled)";
+  }
   return bits == 8 ? "(wgmma)" : "(widened, wgmma)";
 }
 

@@ -124,10 +124,11 @@ template <int M, int N, int WarpsM, int WarpsN> struct TileShape {
 };
 /// Large matmuls: 128 × 128, 2 × 4 warps of 64 × 32.
 using LargeTile = TileShape<128, 128, 2, 4>;
-/// Pillar convolutions, whose output channels are few (64 typical) and
-/// whose rows are gathered: 64 × 64, 2 × 2 warps of 32 × 32, so that a
-/// KITTI layer has enough CTAs for the multiprocessors.
-using PillarTile = TileShape<64, 64, 2, 2>;
+/// Integer matmuls whose 128 × 128 tiles would be fewer than the
+/// multiprocessors (a prefill chunk of 128 rows: Launch.cpp), and pillar
+/// convolutions, whose output channels are few (64 typical) and whose rows
+/// are gathered: 64 × 64, 2 × 2 warps of 32 × 32, four times the CTAs.
+using SmallTile = TileShape<64, 64, 2, 2>;
 /// CTAs a multiprocessor a tiled kernel is compiled for: two for the large
 /// integer tiles in one group, whose registers fit in 128 a thread (the
 /// second CTA hides the ring's latency; measured: W4A8 at 4096² takes 0.39

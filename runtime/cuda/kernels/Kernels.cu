@@ -68,7 +68,8 @@ QR_STREAM_KERNELS(s8, true, 8)
   QR_TILED_KERNEL(prefix, tile, gathered, f16, false, 8, false, )              \
   QR_TILED_KERNEL(prefix, tile, gathered, f16, false, 8, true, _grouped)
 QR_TILED_KERNELS(qr_gpu_tiled_, LargeTile, false)
-QR_TILED_KERNELS(qr_gpu_pillar_tiled_, PillarTile, true)
+QR_TILED_KERNELS(qr_gpu_small_tiled_, SmallTile, false)
+QR_TILED_KERNELS(qr_gpu_pillar_tiled_, SmallTile, true)
 
 // The tensor maps stay in parameter space, where TMA reads them.
 extern "C" __global__ void __launch_bounds__(kWgmmaThreads, 1)
