@@ -503,7 +503,7 @@ struct DnnlMatmul {
         {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}});
     stream.wait();
   }
-  /// Calls then take the weights from `count` copies in turn (coldWeights).
+  /// Calls then take the weights from `count` copies in turn (the cold GEMV).
   void replicateWeights(size_t count) {
     const size_t bytes = weights.get_desc().get_size();
     for (size_t c = 0; c < count; ++c) {

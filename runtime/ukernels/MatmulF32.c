@@ -422,9 +422,9 @@ void qr_uk_gemm_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
  * portable variant, two codes by four k), so the limbs cost less than
  * converting each code to float (measured on an AVX-512 VNNI Xeon and, for
  * the portable variant, on an AVX2 VM: bench/RESULTS.md), and three limbs
- * a quarter less than four (one Zen 4 thread, M = 1, W4A16 g128: 4096²
- * 0.337 → 0.266 ms, 11008² 3.21 → 2.61 ms). Rows holding Inf or NaN give
- * NaN. */
+ * cost less than four (one Zen 4 thread, M = 1, W4A16 g128, two runs each:
+ * 4096² 0.342–0.386 → 0.289–0.297 ms, 11008² 3.23–3.31 → 2.73–2.90 ms).
+ * Rows holding Inf or NaN give NaN. */
 #define MAX_LIMBS 4
 #define LIMB_SPREAD_MAX 64
 

@@ -67,8 +67,8 @@ void qr_gpu_matmul_f16w(int64_t M, int64_t N, int64_t K, int32_t bits,
                         const void *packed, float *C, int64_t ldc);
 
 /* Integer activations × packed weights (W8A8, W4A8), as qr_uk_matmul_s8:
- *   C[m][n] = a_scale(m) · Σ_g s[g][n] · Σ_{k∈g} (A[m][k] − a_zp)(u[k][n] −
- * z[g][n]) mma.sync m16n8k32 s8·s8 → s32 (4-bit codes widened to int8 in
+ *   C[m][n] = a_scale(m) · Σ_g s[g][n] · Σ_{k∈g} (A[m][k] − a_zp)(u[k][n] − z[g][n])
+ * mma.sync m16n8k32 s8·s8 → s32 (4-bit codes widened to int8 in
  * registers); the int32 group sums are exact, then converted and scaled in
  * f32. On sm_90, prefill with per-channel weights (one group) and enough
  * 128 × 256 tiles for every multiprocessor runs Hopper's wgmma instead, a
