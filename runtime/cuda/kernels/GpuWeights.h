@@ -42,6 +42,14 @@ struct WeightGeometry {
 
   QR_HOST_DEVICE int64_t panelBytes() const { return bits * 128; }
   QR_HOST_DEVICE int64_t panels() const { return paddedN / kPanelCols; }
+  /// Bytes of the codes region, and of the per-group operands after it
+  /// (from zeroBiasF16 to the end, laid out alike for 4- and 8-bit codes).
+  QR_HOST_DEVICE int64_t codeBytes() const {
+    return panels() * storedBlocks() * panelBytes();
+  }
+  QR_HOST_DEVICE int64_t operandBytes() const {
+    return totalBytes - zeroBiasF16;
+  }
   /// k blocks stored a panel: 8-bit codes go by pairs of blocks, so that a
   /// column's 128 k of a pair are contiguous (the rows of Hopper's wgmma
   /// stages, Wgmma.cuh); an odd count gets a block of zero points.
@@ -132,9 +140,8 @@ QR_HOST_DEVICE inline bool makeWeightGeometry(int32_t bits, int64_t K,
   g->blocksK = roundUp(K, kBlockK) / kBlockK;
   g->groups = K / groupSize;
   g->blocksPerGroup = g->groups == 1 ? g->blocksK : groupSize / kBlockK;
-  int64_t codes = g->panels() * g->storedBlocks() * g->panelBytes();
   int64_t perGroup = g->groups * g->paddedN;
-  g->zeroBiasF16 = roundUp(codes, kRegionAlign);
+  g->zeroBiasF16 = roundUp(g->codeBytes(), kRegionAlign);
   g->scalesF32 = roundUp(g->zeroBiasF16 + 2 * perGroup, kRegionAlign);
   g->columnSums = roundUp(g->scalesF32 + 4 * perGroup, kRegionAlign);
   g->totalBytes = roundUp(g->columnSums + 4 * perGroup, kRegionAlign);

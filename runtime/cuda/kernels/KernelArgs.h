@@ -232,6 +232,13 @@ QR_HOST_DEVICE inline int64_t wgmmaTiles(const MatmulArgs &p) {
   return wgmmaColumnTiles(p) * ((p.M + kWgmmaM - 1) / kWgmmaM);
 }
 
+/// The output's 128 × 128 tiles (LargeTile), by which the launchers choose
+/// between kernels.
+QR_HOST_DEVICE inline int64_t largeTiles(const MatmulArgs &p) {
+  return (p.w.paddedN + LargeTile::kN - 1) / LargeTile::kN *
+         ((p.M + LargeTile::kM - 1) / LargeTile::kM);
+}
+
 /// W4A8 prefill on the Hopper kernel (WidenCodes.cuh): a 4-bit blob of one
 /// quantization group rewritten as the 8-bit blob of the same values.
 struct WidenArgs {

@@ -209,11 +209,8 @@ bool qr::gpu::launchTiled(const char *activation, const MatmulArgs &args) {
   // 0.0238, M = 256 0.0536–0.0538 / 0.0307–0.0308, 11008², M = 128
   // 0.1308–0.1309 / 0.0958–0.0977 (W4A8 alike); weight-only 11008², M =
   // 128 0.3103–0.3112 / 0.4499–0.4511, so those keep the large tiles.
-  const int64_t largeTiles = (args.w.paddedN + LargeTile::kN - 1) /
-                             LargeTile::kN *
-                             ((args.M + LargeTile::kM - 1) / LargeTile::kM);
   if (std::strcmp(activation, "s8") == 0 &&
-      largeTiles < qr::cuda::multiprocessorCount())
+      largeTiles(args) < qr::cuda::multiprocessorCount())
     return launchTileShape<SmallTile>("qr_gpu_small_tiled_", activation, args);
   return launchTileShape<LargeTile>("qr_gpu_tiled_", activation, args);
 }
@@ -321,9 +318,7 @@ bool launchWidenedWgmma(MatmulArgs args, const WeightGeometry &wide) {
   widen.to = static_cast<uint8_t *>(scratch.reserve(size_t(wide.totalBytes)));
   if (!widen.to)
     return false;
-  const int64_t items =
-      wide.panels() * wide.storedBlocks() * wide.panelBytes() / 8 +
-      (args.w.totalBytes - args.w.zeroBiasF16) / 16;
+  const int64_t items = wide.codeBytes() / 8 + args.w.operandBytes() / 16;
   const int64_t grid =
       std::min<int64_t>((items + kWidenThreads - 1) / kWidenThreads,
                         16 * qr::cuda::multiprocessorCount());
@@ -345,10 +340,8 @@ bool launchWidenedWgmma(MatmulArgs args, const WeightGeometry &wide) {
 /// 0.0672).
 constexpr int64_t kStreamFillRows = 256;
 bool tilesLeaveMostIdle(const MatmulArgs &args) {
-  const int64_t tiles = (args.w.paddedN + LargeTile::kN - 1) / LargeTile::kN *
-                        ((args.M + LargeTile::kM - 1) / LargeTile::kM);
   return args.M <= kStreamFillRows &&
-         2 * tiles < qr::cuda::multiprocessorCount();
+         2 * largeTiles(args) < qr::cuda::multiprocessorCount();
 }
 
 /// Tiles past 64 rows when A's rows are whole 16-byte runs (the tiled

@@ -19,10 +19,8 @@ namespace qr::gpu {
 /// 16-byte chunk of the per-group operands, which both blobs lay out alike
 /// from zeroBiasF16 on.
 __device__ void widenCodes(const WidenArgs &p) {
-  const int64_t codeRuns =
-      p.wide.panels() * p.wide.storedBlocks() * p.wide.panelBytes() / 8;
-  const int64_t operandChunks =
-      (p.narrow.totalBytes - p.narrow.zeroBiasF16) / 16;
+  const int64_t codeRuns = p.wide.codeBytes() / 8;
+  const int64_t operandChunks = p.narrow.operandBytes() / 16;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
        i < codeRuns + operandChunks; i += int64_t(gridDim.x) * blockDim.x) {
     if (i < codeRuns) {
