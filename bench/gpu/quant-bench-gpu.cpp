@@ -61,12 +61,13 @@ bool usesTiledKernel(int64_t M) { return M > 64; }
 
 /// The weight-only launcher's choice (Launch.cpp) on a 132-multiprocessor
 /// H100/H200: up to 256 rows, the streaming kernel also where the tiles
-/// would be fewer than half the multiprocessors.
+/// would be fewer than half the multiprocessors; the f16 wgmma kernel where
+/// they are at least as many as the multiprocessors.
 const char *weightOnlyKernel(int64_t M, int64_t N, int64_t K) {
   const int64_t tiles = (M + 127) / 128 * (((N + 15) / 16 * 16 + 127) / 128);
-  return usesTiledKernel(M) && K % 4 == 0 && !(M <= 256 && 2 * tiles < 132)
-             ? "(tiled) "
-             : "(stream) ";
+  if (!usesTiledKernel(M) || K % 4 != 0 || (M <= 256 && 2 * tiles < 132))
+    return "(stream) ";
+  return M >= 128 && tiles >= 132 ? "(wgmma f16) " : "(tiled) ";
 }
 
 /// The integer launcher's choice (Launch.cpp) on a 132-multiprocessor
@@ -456,6 +457,14 @@ int runChecks(uint64_t seed) {
   // the 64-k block, a single block, an odd ldc (scalar stores); 4-bit
   // codes widened, with an odd count of blocks (a block of zero points
   // added) and padding columns.
+  // The f16 wgmma kernel (weight-only, enough 128 × 128 tiles): partial
+  // row and column tiles, per-channel with K not a multiple of the 64-k
+  // block, groups of 128 with an odd ldc (scalar stores); one block a
+  // group is the 1056-row case above.
+  for (int bits : {8, 4}) {
+    checkWeightOnly(rng, t, 1030, 2050, 520, bits, 520);
+    checkWeightOnly(rng, t, 1300, 1701, 384, bits, 128);
+  }
   for (int bits : {8, 4}) {
     checkInteger(rng, t, 1100, 4000, 320, bits, 320, true, 0);
     checkInteger(rng, t, 640, 8000, 64, bits, 64, true, 3);

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -159,6 +160,57 @@ TEST(GpuPackTest, WidenedCodesAreTheSymmetricValuesInTheEightBitLayout) {
                           from.data() + narrow.zeroBiasF16,
                           narrow.operandBytes()),
               0);
+  }
+}
+
+// Weight-only prefill on Hopper reads the codes as f16 u − z at [n][k]
+// (codeRunValues): every stored run, placed and valued that way, gives
+// each (k, n) of the weights once with its group's zero point taken off,
+// and the padding k and columns 0.
+TEST(GpuPackTest, CodeRunsGiveEveryWeightsDifferenceFromItsZeroPoint) {
+  std::mt19937_64 rng(std::random_device{}());
+  for (Case c :
+       {Case{4, 320, 333, 64}, Case{4, 96, 7, 96}, Case{8, 200, 130, 200},
+        Case{8, 384, 40, 128}, Case{4, 1024, 24, 1024}}) {
+    SCOPED_TRACE("bits " + std::to_string(c.bits) + " K " +
+                 std::to_string(c.K) + " N " + std::to_string(c.N) + " group " +
+                 std::to_string(c.group));
+    const int64_t G = c.K / c.group;
+    std::uniform_int_distribution<int> code(0, (1 << c.bits) - 1);
+    std::vector<uint8_t> codes(c.K * c.N);
+    std::vector<float> scales(G * c.N, 1.0f);
+    std::vector<int32_t> zeros(G * c.N);
+    for (auto &u : codes)
+      u = uint8_t(code(rng));
+    for (auto &z : zeros)
+      z = code(rng);
+    qr::gpu::WeightGeometry w;
+    ASSERT_TRUE(qr::gpu::makeWeightGeometry(c.bits, c.K, c.N, c.group, &w));
+    std::vector<uint8_t> blob(w.totalBytes);
+    ASSERT_EQ(qr_gpu_pack_weights(c.bits, c.K, c.N, c.group, codes.data(),
+                                  scales.data(), zeros.data(), blob.data()),
+              0);
+    const int64_t paddedK = roundUp(c.K, 64), paddedN = roundUp(c.N, 16);
+    EXPECT_EQ(w.paddedK(), paddedK);
+    std::vector<int> seen(paddedN * paddedK, 0);
+    for (int64_t run = 0; run < w.codeBytes() / c.bits; ++run) {
+      int64_t n, k;
+      int32_t values[8];
+      qr::gpu::codeRunValues(blob.data(), w, run, n, k, values);
+      ASSERT_TRUE(n >= 0 && n < paddedN && k >= 0 && k % 8 == 0) << run;
+      if (k >= paddedK) { // the 8-bit blob's block completing a pair
+        ASSERT_EQ(c.bits, 8);
+        continue;
+      }
+      for (int j = 0; j < 8; ++j) {
+        ++seen[n * paddedK + k + j];
+        int32_t want = 0;
+        if (n < c.N && k + j < c.K)
+          want = codes[(k + j) * c.N + n] - zeros[(k + j) / c.group * c.N + n];
+        ASSERT_EQ(values[j], want) << "k " << k + j << " n " << n;
+      }
+    }
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), int64_t(seen.size()));
   }
 }
 

@@ -41,6 +41,8 @@ struct WeightGeometry {
   int64_t zeroBiasF16, scalesF32, columnSums, totalBytes;
 
   QR_HOST_DEVICE int64_t panelBytes() const { return bits * 128; }
+  /// K rounded up to whole k blocks.
+  QR_HOST_DEVICE int64_t paddedK() const { return blocksK * kBlockK; }
   QR_HOST_DEVICE int64_t panels() const { return paddedN / kPanelCols; }
   /// Bytes of the codes region, and of the per-group operands after it
   /// (from zeroBiasF16 to the end, laid out alike for 4- and 8-bit codes).
@@ -122,6 +124,47 @@ QR_HOST_DEVICE inline void widenCodeRun(const uint8_t *narrowBlob,
                                 offset) =
       uint64_t((low + 0x78787878u) ^ 0x80808080u) |
       uint64_t((high + 0x78787878u) ^ 0x80808080u) << 32;
+}
+
+/// The eight codes of run `run` (blob order: bits bytes a run) as their
+/// u − z, and where they lie: column `n`, k from `k` on. A run is lane
+/// (4g + t)'s k32 step s of n8 tile τ of a block (blockRunOffset): 4-bit,
+/// the low then high nibbles of the lane's word (s, τ); 8-bit, eight bytes
+/// u ^ 0x80 of a column's block pair. Padding k holds the last group's zero
+/// point and padding columns code 0 with zero point 0, so both give 0.
+QR_HOST_DEVICE inline void codeRunValues(const uint8_t *blob,
+                                         const WeightGeometry &w, int64_t run,
+                                         int64_t &n, int64_t &k,
+                                         int32_t (&values)[8]) {
+  const int64_t panelBytes = w.storedBlocks() * w.panelBytes();
+  const int64_t offset = run * w.bits;
+  const int64_t panel = offset / panelBytes;
+  const int at = int(offset % panelBytes);
+  uint32_t u[8];
+  if (w.bits == 4) {
+    const int lane = at % 512 / 16, word = at % 16 / 4;
+    n = panel * kPanelCols + (word % 2) * 8 + lane / 4;
+    k = int64_t(at / 512) * kBlockK + (lane % 4) * 16 + (word / 2) * 8;
+    const uint32_t codes = *reinterpret_cast<const uint32_t *>(blob + offset);
+    for (int i = 0; i < 4; ++i) {
+      u[i] = codes >> 8 * i & 15u;
+      u[4 + i] = codes >> (8 * i + 4) & 15u;
+    }
+  } else {
+    n = panel * kPanelCols + (at / 1024 % 2) * 8 + at / 128 % 8;
+    k = int64_t(at / 2048) * 2 * kBlockK + at % 128;
+    const uint64_t codes = *reinterpret_cast<const uint64_t *>(blob + offset);
+    for (int i = 0; i < 8; ++i)
+      u[i] = uint32_t(codes >> 8 * i & 0xffu) ^ 0x80u;
+  }
+  const int64_t group =
+      w.groups == 1 || k >= w.K ? w.groups - 1 : k / w.groupSize;
+  const uint16_t *zeroBias =
+      reinterpret_cast<const uint16_t *>(blob + w.zeroBiasF16);
+  // The low byte of the half 1024 + z; padding columns hold 0.
+  const int32_t zero = zeroBias[group * w.paddedN + n] & 0xff;
+  for (int i = 0; i < 8; ++i)
+    values[i] = int32_t(u[i]) - zero;
 }
 
 /// False for what the kernels cannot take: bits not 4 or 8, a group size

@@ -223,14 +223,54 @@ struct WgmmaArgs {
   MatmulArgs p;
 };
 
-/// The Hopper kernel's output tiles: kWgmmaN-column tiles across, and all
+/// The Hopper kernels' output tiles: `tileN`-column tiles across, and all
 /// of them (the launcher sizes the grid by these, the kernel walks them).
-QR_HOST_DEVICE inline int64_t wgmmaColumnTiles(const MatmulArgs &p) {
-  return (p.w.paddedN + kWgmmaN - 1) / kWgmmaN;
+QR_HOST_DEVICE inline int64_t wgmmaColumnTiles(const MatmulArgs &p,
+                                               int tileN = kWgmmaN) {
+  return (p.w.paddedN + tileN - 1) / tileN;
 }
-QR_HOST_DEVICE inline int64_t wgmmaTiles(const MatmulArgs &p) {
-  return wgmmaColumnTiles(p) * ((p.M + kWgmmaM - 1) / kWgmmaM);
+QR_HOST_DEVICE inline int64_t wgmmaTiles(const MatmulArgs &p,
+                                         int tileN = kWgmmaN) {
+  return wgmmaColumnTiles(p, tileN) * ((p.M + kWgmmaM - 1) / kWgmmaM);
 }
+
+/// Weight-only prefill on Hopper (Wgmma.cuh): a 128 × 128 CTA tile from
+/// wgmma m64n128k16 (f16 → f32), one producer and two consumer warpgroups
+/// as above, a ring of stages of one k block (A's 128 rows and the tile's
+/// 128 columns, 128-byte rows of 64 f16 each). Both operands are f16
+/// copies made for the call (WidenCodes.cuh): A rounded as the mma.sync
+/// kernels round it, the weights as their exact u − z, the group scales
+/// applied to each group's f32 sums.
+constexpr int kWgmmaHalfN = 128;
+constexpr int kWgmmaHalfStages = 6;
+constexpr int kWgmmaHalfABytes = kWgmmaM * int(kBlockK) * 2;
+constexpr int kWgmmaHalfStageBytes =
+    kWgmmaHalfABytes + kWgmmaHalfN * int(kBlockK) * 2;
+constexpr int kWgmmaHalfSharedBytes =
+    kWgmmaHalfStages * (kWgmmaHalfStageBytes + 16) + 1024;
+
+struct WgmmaHalfArgs {
+  /// A as f16 [M][K], the weights as f16 [paddedN][K] (u − z), both with
+  /// rows paddedK() values apart; boxes of 64 k × 128 rows, 128-byte
+  /// swizzled, zeros past K and past the rows.
+  CUtensorMap a, b;
+  /// The call, whose blob gives the group scales.
+  MatmulArgs p;
+};
+
+/// The f16 operands of the weight-only prefill kernel, written before it
+/// runs: A's rows [M][K] f32 → [M][paddedK] f16 (k < K), and each 8-code run
+/// of the blob → its u − z at [n][k] of [paddedN][paddedK] (codeRunValues).
+struct HalfOperandsArgs {
+  const float *A;
+  int64_t lda;
+  int32_t M;
+  uint16_t *halfA; // f16 bits
+  const uint8_t *packed;
+  WeightGeometry w;
+  uint16_t *halfW;
+};
+constexpr int kHalfOperandThreads = 256;
 
 /// The output's 128 × 128 tiles (LargeTile), by which the launchers choose
 /// between kernels.

@@ -76,9 +76,17 @@ extern "C" __global__ void __launch_bounds__(kWgmmaThreads, 1)
     qr_gpu_wgmma_s8_w8(const __grid_constant__ WgmmaArgs args) {
   wgmmaMatmul(args);
 }
+extern "C" __global__ void __launch_bounds__(kWgmmaThreads, 1)
+    qr_gpu_wgmma_f16(const __grid_constant__ WgmmaHalfArgs args) {
+  wgmmaHalfMatmul(args);
+}
 extern "C" __global__ void __launch_bounds__(kWidenThreads)
     qr_gpu_widen_w4_codes(const WidenArgs args) {
   widenCodes(args);
+}
+extern "C" __global__ void __launch_bounds__(kHalfOperandThreads)
+    qr_gpu_half_operands(const HalfOperandsArgs args) {
+  halfOperands(args);
 }
 
 // The activation transforms (Hadamard, quantize) that a matmul follows in

@@ -253,25 +253,37 @@ bool wgmmaApplies(const MatmulArgs &args) {
          tiles <= INT32_MAX;
 }
 
+const cuuint32_t kUnitStrides[4] = {1, 1, 1, 1};
+
+/// A TMA map of `rows` rows of `columns` elements, `pitch` bytes apart,
+/// read in boxes of 128 bytes × 128 rows with the 128-byte swizzle (zeros
+/// past either end): the Hopper kernels' A, and the f16 weights.
+bool encodeRowTiles(CUtensorMap *map, CUtensorMapDataType type,
+                    int elementBytes, const void *base, int64_t columns,
+                    int64_t rows, int64_t pitch, const char *what) {
+  const cuuint64_t dims[2] = {cuuint64_t(columns), cuuint64_t(rows)};
+  const cuuint64_t strides[1] = {cuuint64_t(pitch)};
+  const cuuint32_t box[2] = {cuuint32_t(128 / elementBytes),
+                             cuuint32_t(kWgmmaM)};
+  return qr::cuda::checkInModel(
+      qr::cuda::driver().tensorMapEncodeTiled(
+          map, type, 2, const_cast<void *>(base), dims, strides, box,
+          kUnitStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+          CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+          CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+      what);
+}
+
 bool launchWgmma(const MatmulArgs &args) {
   WgmmaArgs wgmma{};
   wgmma.p = args;
-  const qr::cuda::Driver &driver = qr::cuda::driver();
-  const cuuint32_t unitStrides[4] = {1, 1, 1, 1};
-  const cuuint64_t aDims[2] = {cuuint64_t(args.w.K), cuuint64_t(args.M)};
-  const cuuint64_t aStrides[1] = {cuuint64_t(args.lda)};
-  const cuuint32_t aBox[2] = {cuuint32_t(kWgmmaK), cuuint32_t(kWgmmaM)};
-  if (!qr::cuda::checkInModel(
-          driver.tensorMapEncodeTiled(
-              &wgmma.a, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2,
-              const_cast<void *>(args.A), aDims, aStrides, aBox, unitStrides,
-              CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-              CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
-              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
-          "cuTensorMapEncodeTiled(qr_gpu_matmul_s8 activations)"))
+  if (!encodeRowTiles(&wgmma.a, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, args.A,
+                      args.w.K, args.M, args.lda,
+                      "cuTensorMapEncodeTiled(qr_gpu_matmul_s8 activations)"))
     return false;
   // The codes, innermost first: a column's 128 bytes of a block pair, the
   // 16 columns of a panel, block pairs, panels.
+  const qr::cuda::Driver &driver = qr::cuda::driver();
   const int64_t pairs = args.w.storedBlocks() / 2;
   const cuuint64_t bDims[4] = {cuuint64_t(kWgmmaK), cuuint64_t(kPanelCols),
                                cuuint64_t(pairs), cuuint64_t(args.w.panels())};
@@ -284,7 +296,7 @@ bool launchWgmma(const MatmulArgs &args) {
           driver.tensorMapEncodeTiled(
               &wgmma.b, CU_TENSOR_MAP_DATA_TYPE_UINT8, 4,
               const_cast<uint8_t *>(args.packed), bDims, bStrides, bBox,
-              unitStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+              kUnitStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
               CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
               CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
           "cuTensorMapEncodeTiled(qr_gpu_matmul_s8 weights)"))
@@ -330,6 +342,59 @@ bool launchWidenedWgmma(MatmulArgs args, const WeightGeometry &wide) {
   return launchWgmma(args);
 }
 
+/// Whether a weight-only call that the tiled kernels could take (A's rows
+/// 16-byte runs) takes the Hopper f16 kernel instead: an sm_90 device and
+/// enough 128 × 128 tiles to give every multiprocessor one.
+bool wgmmaHalfApplies(const MatmulArgs &args) {
+  const int64_t tiles = wgmmaTiles(args, kWgmmaHalfN);
+  return qr::cuda::computeCapability() == 90 && args.M >= kWgmmaM &&
+         tiles >= qr::cuda::multiprocessorCount() && tiles <= INT32_MAX;
+}
+
+/// Weight-only prefill on the Hopper kernel: A and the codes' u − z are
+/// first written as f16 into scratch buffers (one pass over A and the
+/// blob), which the kernel reads by TMA.
+bool launchWgmmaHalf(const MatmulArgs &args) {
+  static DeviceScratch halfA, halfW;
+  const int64_t paddedK = args.w.paddedK();
+  HalfOperandsArgs half{static_cast<const float *>(args.A),
+                        args.lda,
+                        args.M,
+                        nullptr,
+                        args.packed,
+                        args.w,
+                        nullptr};
+  half.halfA = static_cast<uint16_t *>(
+      halfA.reserve(size_t(args.M * paddedK) * sizeof(uint16_t)));
+  half.halfW = static_cast<uint16_t *>(
+      halfW.reserve(size_t(args.w.paddedN * paddedK) * sizeof(uint16_t)));
+  if (!half.halfA || !half.halfW)
+    return false;
+  const int64_t items =
+      int64_t(args.M) * (args.w.K / 4) + args.w.codeBytes() / args.w.bits;
+  const int64_t grid =
+      std::min<int64_t>((items + kHalfOperandThreads - 1) / kHalfOperandThreads,
+                        16 * qr::cuda::multiprocessorCount());
+  if (!launch("qr_gpu_half_operands", unsigned(grid), 1, 1, kHalfOperandThreads,
+              0, &half))
+    return false;
+  WgmmaHalfArgs wgmma{};
+  wgmma.p = args;
+  const int64_t pitch = paddedK * int64_t(sizeof(uint16_t));
+  if (!encodeRowTiles(
+          &wgmma.a, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 2, half.halfA, args.w.K,
+          args.M, pitch,
+          "cuTensorMapEncodeTiled(qr_gpu_matmul_f16w activations)") ||
+      !encodeRowTiles(&wgmma.b, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 2, half.halfW,
+                      args.w.K, args.w.paddedN, pitch,
+                      "cuTensorMapEncodeTiled(qr_gpu_matmul_f16w weights)"))
+    return false;
+  const unsigned ctas = unsigned(std::min<int64_t>(
+      wgmmaTiles(args, kWgmmaHalfN), qr::cuda::multiprocessorCount()));
+  return launch("qr_gpu_wgmma_f16", ctas, 1, 1, kWgmmaThreads,
+                kWgmmaHalfSharedBytes, &wgmma);
+}
+
 /// Whether a weight-only call of up to kStreamFillRows rows would leave
 /// most multiprocessors without a 128 × 128 tile: the streaming kernel then
 /// splits K to fill them. Measured on an H100 (W4A16 g128, CUDA graph, ms,
@@ -357,6 +422,8 @@ void dispatchMatmul(const char *activation, const MatmulArgs &args,
       launchWgmma(args);
     else if (elementBytes == 1 && widenedWgmmaApplies(args, wide))
       launchWidenedWgmma(args, wide);
+    else if (elementBytes != 1 && wgmmaHalfApplies(args))
+      launchWgmmaHalf(args);
     else
       launchTiled(activation, args);
     return;

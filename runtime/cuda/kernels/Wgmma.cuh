@@ -1,19 +1,23 @@
-//===- Wgmma.cuh - Hopper warpgroup matmul for 8-bit codes ------*- CUDA -*-===//
+//===- Wgmma.cuh - Hopper warpgroup matmuls for prefill ---------*- CUDA -*-===//
 //
 // W8A8 at large M on sm_90a: each 128 × 256 output tile comes from wgmma
 // (m64n256k32, int8 → int32) fed by TMA through a ring of shared-memory
-// stages. Persistent (a CTA a multiprocessor walks the tiles) and
-// warp-specialized: one thread of the producer warpgroup issues the
-// copies, two consumer warpgroups compute 64 × 256 each and run the
-// epilogue while the producer already fills the ring for the next tile.
-// Everything but the tensor cores waits on mbarriers, so copies of later
-// stages overlap the math of earlier ones.
+// stages. Weight-only prefill takes 128 × 128 tiles of wgmma m64n128k16
+// (f16 → f32) over f16 copies of A and of the codes' u − z, adding each
+// quantization group's f32 sums times its scales into a second set of
+// registers (wgmmaHalfConsume). Both are persistent (a CTA a
+// multiprocessor walks the tiles) and warp-specialized: one thread of the
+// producer warpgroup issues the copies, two consumer warpgroups compute
+// 64 rows each and run the epilogue while the producer already fills the
+// ring for the next tile. Everything but the tensor cores waits on
+// mbarriers, so copies of later stages overlap the math of earlier ones.
 //
-// The codes need no re-layout: 8-bit codes are stored by pairs of 64-k
+// The 8-bit codes need no re-layout: they are stored by pairs of 64-k
 // blocks, a column's 128 k of a pair contiguous and in k order
 // (GpuWeights.h), which TMA copies with the 128-byte swizzle into wgmma's
 // canonical K-major B layout; A's rows are copied the same way, and both
-// operands are read from shared memory.
+// operands are read from shared memory. The f16 copies are plain
+// row-major [rows][k] arrays, 64 k (128 bytes) a shared-memory row.
 //
 //===----------------------------------------------------------------------===//
 
@@ -115,6 +119,13 @@ __device__ __forceinline__ void wgmmaFenceOperands(int32_t (&d)[N]) {
     asm volatile("" : "+r"(d[i])::"memory");
 }
 
+template <int N>
+__device__ __forceinline__ void wgmmaFenceOperands(float (&d)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i)
+    asm volatile("" : "+f"(d[i])::"memory");
+}
+
 #define QR_D4(i) "+r"(d[i]), "+r"(d[i + 1]), "+r"(d[i + 2]), "+r"(d[i + 3])
 #define QR_D16(i) QR_D4(i), QR_D4(i + 4), QR_D4(i + 8), QR_D4(i + 12)
 #define QR_D64(i) QR_D16(i), QR_D16(i + 16), QR_D16(i + 32), QR_D16(i + 48)
@@ -154,23 +165,53 @@ __device__ __forceinline__ void wgmmaS8(int32_t (&d)[128], uint64_t a,
 #undef QR_D16
 #undef QR_D4
 
+#define QR_F4(i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3])
+#define QR_F16(i) QR_F4(i), QR_F4(i + 4), QR_F4(i + 8), QR_F4(i + 12)
+
+/// d[64 × 128] = a[64 × 16] · b[16 × 128] (f16, both K-major in shared
+/// memory, f32 sums), plus d if `accumulate`.
+__device__ __forceinline__ void wgmmaF16(float (&d)[64], uint64_t a,
+                                         uint64_t b, bool accumulate) {
+  asm volatile(
+      "{\n"
+      ".reg .pred accumulate;\n"
+      "setp.ne.b32 accumulate, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, "
+      "%8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, "
+      "%24, %25, %26, %27, %28, %29, %30, %31, "
+      "%32, %33, %34, %35, %36, %37, %38, %39, "
+      "%40, %41, %42, %43, %44, %45, %46, %47, "
+      "%48, %49, %50, %51, %52, %53, %54, %55, "
+      "%56, %57, %58, %59, %60, %61, %62, %63}, "
+      "%64, %65, accumulate, 1, 1, 0, 0;\n"
+      "}\n"
+      : QR_F16(0), QR_F16(16), QR_F16(32), QR_F16(48)
+      : "l"(a), "l"(b), "r"(int(accumulate)));
+}
+
+#undef QR_F16
+#undef QR_F4
+
 //===----------------------------------------------------------------------===//
 // The kernel
 //===----------------------------------------------------------------------===//
 
-/// The output's 128 × 256 tiles, taken in turn by the CTAs of the grid
+/// The output's 128 × TileN tiles, taken in turn by the CTAs of the grid
 /// (columns fastest, so that the CTAs running at once read the same rows
 /// of A).
-struct WgmmaTileWalk {
+template <int TileN> struct WgmmaTileWalk {
   int columnTiles, tiles;
 
   __device__ explicit WgmmaTileWalk(const MatmulArgs &p)
-      : columnTiles(int(wgmmaColumnTiles(p))), tiles(int(wgmmaTiles(p))) {}
+      : columnTiles(int(wgmmaColumnTiles(p, TileN))),
+        tiles(int(wgmmaTiles(p, TileN))) {}
   __device__ int m0(int tile) const {
     return (tile / columnTiles) * kWgmmaM;
   }
   __device__ int panel0(int tile) const {
-    return (tile % columnTiles) * (kWgmmaN / int(kPanelCols));
+    return (tile % columnTiles) * (TileN / int(kPanelCols));
   }
 };
 
@@ -187,15 +228,31 @@ __device__ __forceinline__ void consumersSync() {
   asm volatile("bar.sync 1, 256;\n" ::: "memory");
 }
 
+/// C[m][n], and C[m][n + 1] where n + 1 < N, from v: one 8-byte store where
+/// C allows (`pairs`).
+__device__ __forceinline__ void storeColumnPair(const MatmulArgs &p, int64_t m,
+                                                int64_t n, const float (&v)[2],
+                                                bool pairs) {
+  float *out = p.C + m * p.ldc + n;
+  if (pairs && n + 1 < p.w.N) {
+    *reinterpret_cast<float2 *>(out) = make_float2(v[0], v[1]);
+  } else {
+    out[0] = v[0];
+    if (n + 1 < p.w.N)
+      out[1] = v[1];
+  }
+}
+__device__ __forceinline__ bool columnPairsAligned(const MatmulArgs &p) {
+  return p.ldc % 2 == 0 && reinterpret_cast<uintptr_t>(p.C) % 8 == 0;
+}
+
 /// C = a_scale(m) · s(n) · (acc − a_zp · Σ(u − z)) for this thread's rows
-/// `row`, `row` + 8 of the tile at (m0, panel0), a column pair at a time
-/// (8-byte stores where C allows them).
+/// `row`, `row` + 8 of the tile at (m0, panel0), a column pair at a time.
 __device__ __forceinline__ void
 wgmmaEpilogue(const MatmulArgs &p, const int32_t (&acc)[128],
               const WgmmaColumn *columns, const float (&rowScale)[2], int m0,
               int panel0, int row, int t) {
-  const bool pairs =
-      p.ldc % 2 == 0 && reinterpret_cast<uintptr_t>(p.C) % 8 == 0;
+  const bool pairs = columnPairsAligned(p);
 #pragma unroll
   for (int j = 0; j < kWgmmaN / 8; ++j) {
     const int64_t n = int64_t(panel0) * kPanelCols + j * 8 + 2 * t;
@@ -213,14 +270,7 @@ wgmmaEpilogue(const MatmulArgs &p, const int32_t (&acc)[128],
       for (int c = 0; c < 2; ++c)
         v[c] = float(acc[4 * j + 2 * h + c] - column[c].correction) *
                column[c].scale * rowScale[h];
-      float *out = p.C + m * p.ldc + n;
-      if (pairs && n + 1 < p.w.N) {
-        *reinterpret_cast<float2 *>(out) = make_float2(v[0], v[1]);
-      } else {
-        out[0] = v[0];
-        if (n + 1 < p.w.N)
-          out[1] = v[1];
-      }
+      storeColumnPair(p, m, n, v, pairs);
     }
   }
 }
@@ -229,7 +279,7 @@ wgmmaEpilogue(const MatmulArgs &p, const int32_t (&acc)[128],
 /// each tile, then its epilogue, while the producer fills the ring for the
 /// next tile.
 __device__ __forceinline__ void
-wgmmaConsume(const MatmulArgs &p, const WgmmaTileWalk &walk,
+wgmmaConsume(const MatmulArgs &p, const WgmmaTileWalk<kWgmmaN> &walk,
              const uint8_t *ring, uint64_t *full, uint64_t *empty,
              WgmmaColumn *columns, int64_t stages) {
   const int lane = threadIdx.x % 32;
@@ -287,6 +337,140 @@ wgmmaConsume(const MatmulArgs &p, const WgmmaTileWalk &walk,
     wgmmaEpilogue(p, acc, columns, rowScale, m0, panel0, row, lane % 4);
   }
 }
+
+/// The consumer warpgroups' part of wgmmaHalfMatmul: 64 rows × 128 columns
+/// of each tile. A group's k blocks accumulate in `sums` (the first wgmma
+/// of a group overwrites them), which are then added times the group's
+/// scales into `total`: the group sums stay f32 products of f16 values
+/// (A rounded, u − z exact), as in the mma.sync kernels. Within a group
+/// one stage's wgmmas stay in flight while the next stage's are issued;
+/// at its end all of them complete before the scaling, while the other
+/// warpgroup keeps the tensor cores busy.
+__device__ __forceinline__ void
+wgmmaHalfConsume(const MatmulArgs &p, const WgmmaTileWalk<kWgmmaHalfN> &walk,
+                 const uint8_t *ring, uint64_t *full, uint64_t *empty) {
+  const int lane = threadIdx.x % 32, t = lane % 4;
+  const int rows0 = (threadIdx.x / 128 - 1) * 64;
+  const int row = rows0 + (threadIdx.x / 32 % 4) * 16 + lane / 4;
+  auto release = [&](int64_t use) {
+    if (lane == 0)
+      barrierArrive(&empty[use % kWgmmaHalfStages]);
+  };
+  const bool pairs = columnPairsAligned(p);
+  const float *groupScales = groupColumnRegions(p).scales;
+  float sums[64], total[64];
+  int64_t use = 0; // stages consumed so far, over all tiles
+  for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
+    const int m0 = walk.m0(tile);
+    const int64_t n0 = int64_t(walk.panel0(tile)) * kPanelCols;
+#pragma unroll
+    for (int i = 0; i < 64; ++i)
+      total[i] = 0.0f;
+    int64_t block = 0;
+    for (int64_t group = 0; group < p.w.groups; ++group) {
+      // This thread's columns n0 + 8j + 2t + c; the tile's columns past
+      // paddedN (not written) read column 0's.
+      float scale[32];
+#pragma unroll
+      for (int j = 0; j < 16; ++j)
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          const int64_t n = n0 + 8 * j + 2 * t + c;
+          scale[2 * j + c] =
+              groupScales[group * p.w.paddedN + (n < p.w.paddedN ? n : 0)];
+        }
+      const int64_t first = block,
+                    end = group + 1 == p.w.groups
+                              ? p.w.blocksK
+                              : (group + 1) * p.w.blocksPerGroup;
+      for (; block < end; ++block, ++use) {
+        const int s = int(use % kWgmmaHalfStages);
+        barrierWait(&full[s], unsigned(use / kWgmmaHalfStages) & 1);
+        const uint8_t *stage = ring + s * kWgmmaHalfStageBytes;
+        const uint64_t a =
+            swizzled128Descriptor(stage + rows0 * int(kBlockK) * 2);
+        const uint64_t b = swizzled128Descriptor(stage + kWgmmaHalfABytes);
+        wgmmaFence();
+#pragma unroll
+        for (int step = 0; step < int(kBlockK) / 16; ++step)
+          wgmmaF16(sums, a + 2 * step, b + 2 * step,
+                   block > first || step > 0);
+        wgmmaCommit();
+        wgmmaWait<1>();
+        if (block > first)
+          release(use - 1);
+      }
+      wgmmaWait<0>();
+      release(use - 1);
+      wgmmaFenceOperands(sums);
+#pragma unroll
+      for (int i = 0; i < 64; ++i)
+        total[i] = fmaf(sums[i], scale[i / 4 * 2 + i % 2], total[i]);
+    }
+#pragma unroll
+    for (int j = 0; j < kWgmmaHalfN / 8; ++j) {
+      const int64_t n = n0 + j * 8 + 2 * t;
+      if (n >= p.w.N)
+        break;
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int64_t m = int64_t(m0) + row + 8 * h;
+        if (m < p.M)
+          storeColumnPair(p, m, n, {total[4 * j + 2 * h], total[4 * j + 2 * h + 1]},
+                          pairs);
+      }
+    }
+  }
+}
+
+/// The rings of the Hopper kernels in dynamic shared memory: `Stages`
+/// stages of `StageBytes` on 1 KiB boundaries (the swizzle pattern follows
+/// address bits), then their full and empty barriers. Thread 0 initializes
+/// the barriers, for one producer arrival (with the copies' bytes) and the
+/// eight consumer warps' hand-backs.
+template <int Stages, int StageBytes> struct WgmmaRing {
+  uint8_t *stages;
+  uint64_t *full, *empty;
+
+  __device__ explicit WgmmaRing(uint8_t *sharedBytes)
+      : stages(sharedBytes + (1024 - sharedAddress(sharedBytes) % 1024) % 1024),
+        full(reinterpret_cast<uint64_t *>(stages + Stages * StageBytes)),
+        empty(full + Stages) {
+    if (threadIdx.x == 0) {
+      for (int s = 0; s < Stages; ++s) {
+        barrierInit(&full[s], 1);
+        barrierInit(&empty[s], kWgmmaConsumerWarps);
+      }
+      // The barriers are used by the async proxy (TMA) next.
+      asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    __syncthreads();
+  }
+  /// End of the ring's barriers: room for the kernel's other shared data.
+  __device__ uint8_t *end() const {
+    return reinterpret_cast<uint8_t *>(empty + Stages);
+  }
+
+  /// The producer warpgroup: gives its registers to the consumers, and its
+  /// thread 0 fills the stages in turn, `stagesPerTile` a tile of `walk`,
+  /// with `load(stage, barrier, tile, kStage)` once a stage is free.
+  template <class Walk, class Load>
+  __device__ void produce(const Walk &walk, int64_t stagesPerTile,
+                          Load load) const {
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+    if (threadIdx.x != 0)
+      return;
+    int64_t use = 0; // stages filled so far, over all tiles
+    for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x)
+      for (int64_t k = 0; k < stagesPerTile; ++k, ++use) {
+        const int s = int(use % Stages);
+        if (use >= Stages)
+          barrierWait(&empty[s], unsigned(use / Stages - 1) & 1);
+        barrierExpectBytes(&full[s], StageBytes);
+        load(stages + s * StageBytes, &full[s], tile, k);
+      }
+  }
+};
 #endif
 
 /// Persistent: a grid of at most one CTA a multiprocessor walks the
@@ -296,52 +480,51 @@ wgmmaConsume(const MatmulArgs &p, const WgmmaTileWalk &walk,
 __device__ void wgmmaMatmul(const WgmmaArgs &args) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   extern __shared__ uint8_t sharedBytes[];
-  // Stages on 1 KiB boundaries: the swizzle pattern follows address bits.
-  uint8_t *ring =
-      sharedBytes + (1024 - sharedAddress(sharedBytes) % 1024) % 1024;
-  uint64_t *full =
-      reinterpret_cast<uint64_t *>(ring + kWgmmaStages * kWgmmaStageBytes);
-  uint64_t *empty = full + kWgmmaStages;
-  WgmmaColumn *columns = reinterpret_cast<WgmmaColumn *>(empty + kWgmmaStages);
+  const WgmmaRing<kWgmmaStages, kWgmmaStageBytes> ring(sharedBytes);
   const MatmulArgs &p = args.p;
   const int64_t stages = p.w.storedBlocks() / 2; // block pairs
-  const WgmmaTileWalk walk(p);
-
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < kWgmmaStages; ++s) {
-      barrierInit(&full[s], 1);
-      barrierInit(&empty[s], kWgmmaConsumerWarps);
-    }
-    // The barriers are used by the async proxy (TMA) next.
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
-  }
-  __syncthreads();
-
+  const WgmmaTileWalk<kWgmmaN> walk(p);
   if (threadIdx.x / 128 == 0) {
-    // The producer: one thread issues every copy; the warpgroup gives its
-    // registers to the two that compute.
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
-    if (threadIdx.x != 0)
-      return;
-    int64_t use = 0; // stages filled so far, over all tiles
-    for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x)
-      for (int64_t kp = 0; kp < stages; ++kp, ++use) {
-        const int s = int(use % kWgmmaStages);
-        if (use >= kWgmmaStages)
-          barrierWait(&empty[s], unsigned(use / kWgmmaStages - 1) & 1);
-        uint8_t *stage = ring + s * kWgmmaStageBytes;
-        barrierExpectBytes(&full[s], kWgmmaStageBytes);
-        tensorLoad2d(stage, &args.a, int(kp * kWgmmaK), walk.m0(tile),
-                     &full[s]);
-        tensorLoad4d(stage + kWgmmaABytes, &args.b, 0, 0, int(kp),
-                     walk.panel0(tile), &full[s]);
-      }
+    // The producer: one thread issues every copy.
+    ring.produce(walk, stages,
+                 [&](uint8_t *stage, uint64_t *full, int tile, int64_t kp) {
+                   tensorLoad2d(stage, &args.a, int(kp * kWgmmaK),
+                                walk.m0(tile), full);
+                   tensorLoad4d(stage + kWgmmaABytes, &args.b, 0, 0, int(kp),
+                                walk.panel0(tile), full);
+                 });
     return;
   }
   asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
-  wgmmaConsume(p, walk, ring, full, empty, columns, stages);
+  wgmmaConsume(p, walk, ring.stages, ring.full, ring.empty,
+               reinterpret_cast<WgmmaColumn *>(ring.end()), stages);
 #else
   // Launched only on sm_90 (Launch.cpp), which runs the sm_90a image.
+  __trap();
+#endif
+}
+
+/// Weight-only prefill: as wgmmaMatmul, over 128 × 128 tiles of the f16
+/// operands (WgmmaHalfArgs), a stage a k block, any group size.
+__device__ void wgmmaHalfMatmul(const WgmmaHalfArgs &args) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  extern __shared__ uint8_t sharedBytes[];
+  const WgmmaRing<kWgmmaHalfStages, kWgmmaHalfStageBytes> ring(sharedBytes);
+  const MatmulArgs &p = args.p;
+  const WgmmaTileWalk<kWgmmaHalfN> walk(p);
+  if (threadIdx.x / 128 == 0) {
+    ring.produce(walk, p.w.blocksK,
+                 [&](uint8_t *stage, uint64_t *full, int tile, int64_t block) {
+                   const int k = int(block * kBlockK);
+                   tensorLoad2d(stage, &args.a, k, walk.m0(tile), full);
+                   tensorLoad2d(stage + kWgmmaHalfABytes, &args.b, k,
+                                walk.panel0(tile) * int(kPanelCols), full);
+                 });
+    return;
+  }
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
+  wgmmaHalfConsume(p, walk, ring.stages, ring.full, ring.empty);
+#else
   __trap();
 #endif
 }
