@@ -198,20 +198,33 @@ __device__ __forceinline__ void wgmmaF16(float (&d)[64], uint64_t a,
 // The kernel
 //===----------------------------------------------------------------------===//
 
-/// The output's 128 × TileN tiles, taken in turn by the CTAs of the grid
-/// (columns fastest, so that the CTAs running at once read the same rows
-/// of A).
+/// The output's 128 × TileN tiles, taken in turn by the CTAs of the grid:
+/// bands of kBandRows row tiles, each walked column tile by column tile,
+/// so that the CTAs running at once read the A rows of one band and the
+/// weights of a few column tiles, which L2 keeps between them. (Row by row,
+/// weights larger than L2 would come from DRAM again for every row tile.)
 template <int TileN> struct WgmmaTileWalk {
-  int columnTiles, tiles;
+  static constexpr int kBandRows = 8;
+  int columnTiles, rowTiles, tiles;
 
   __device__ explicit WgmmaTileWalk(const MatmulArgs &p)
       : columnTiles(int(wgmmaColumnTiles(p, TileN))),
+        rowTiles(int((p.M + kWgmmaM - 1) / kWgmmaM)),
         tiles(int(wgmmaTiles(p, TileN))) {}
   __device__ int m0(int tile) const {
-    return (tile / columnTiles) * kWgmmaM;
+    const int band = tile / (kBandRows * columnTiles);
+    return (band * kBandRows + tile % (kBandRows * columnTiles) % bandRows(band)) *
+           kWgmmaM;
   }
   __device__ int panel0(int tile) const {
-    return (tile % columnTiles) * (TileN / int(kPanelCols));
+    const int band = tile / (kBandRows * columnTiles);
+    return tile % (kBandRows * columnTiles) / bandRows(band) *
+           (TileN / int(kPanelCols));
+  }
+
+private:
+  __device__ int bandRows(int band) const {
+    return min(kBandRows, rowTiles - band * kBandRows);
   }
 };
 
