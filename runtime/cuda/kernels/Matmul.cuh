@@ -219,6 +219,39 @@ __device__ __forceinline__ int stagedRunOffset(int run) {
     return block * 256 + 16 * (8 * (c / 2) + 2 * t + c % 2);
 }
 
+/// One run of A's four k from `src` (the run starting at k): one load
+/// where the caller found it `whole` (below K, and A's rows allow 4-element
+/// loads), element by element with zeros past K otherwise.
+template <bool IntActivations>
+__device__ __forceinline__ std::conditional_t<IntActivations, char4, float4>
+loadActivationRun(const MatmulArgs &p,
+                  const std::conditional_t<IntActivations, int8_t, float> *src,
+                  int64_t k, bool whole) {
+  using Run = std::conditional_t<IntActivations, char4, float4>;
+  using Element = std::conditional_t<IntActivations, int8_t, float>;
+  if (whole)
+    return *reinterpret_cast<const Run *>(src);
+  Element e[4];
+#pragma unroll
+  for (int j = 0; j < 4; ++j)
+    e[j] = k + j < p.w.K ? src[j] : Element(0);
+  return Run{e[0], e[1], e[2], e[3]};
+}
+
+/// Stores a run at its staged place `at`: int8 as it is, f32 as the f16
+/// pairs (k0, k2) and (k1, k3) (stagedRunOffset's order).
+template <bool IntActivations>
+__device__ __forceinline__ void
+storeActivationRun(uint8_t *at,
+                   std::conditional_t<IntActivations, char4, float4> run) {
+  if constexpr (IntActivations) {
+    *reinterpret_cast<char4 *>(at) = run;
+  } else {
+    *reinterpret_cast<__half2 *>(at) = __floats2half2_rn(run.x, run.z);
+    *reinterpret_cast<__half2 *>(at + 8) = __floats2half2_rn(run.y, run.w);
+  }
+}
+
 /// Stages rows [m0, min(M, m0 + MTiles·16)) × k blocks [kb0, kb0 + blocks)
 /// of A (zeros past K). A thread takes one run of four k of Batch
 /// consecutive rows at a time, all of their loads in flight before they
@@ -253,33 +286,17 @@ __device__ void stageActivationRuns(const MatmulArgs &p, int m0, int64_t kb0,
 #pragma unroll
     for (int b = 0; b < Batch; ++b) {
       batch[b] = Run{};
-      if (row0 + b >= rows)
-        continue;
-      const Element *src = a + b * p.lda;
-      if (whole) {
-        batch[b] = *reinterpret_cast<const Run *>(src);
-      } else {
-        Element e[4];
-#pragma unroll
-        for (int j = 0; j < 4; ++j)
-          e[j] = k + j < p.w.K ? src[j] : Element(0);
-        batch[b] = Run{e[0], e[1], e[2], e[3]};
-      }
+      if (row0 + b < rows)
+        batch[b] =
+            loadActivationRun<IntActivations>(p, a + b * p.lda, k, whole);
     }
     uint8_t *dst = shared + stagedRunOffset<IntActivations>(run);
 #pragma unroll
     for (int b = 0; b < Batch; ++b) {
       if (row0 + b >= rows)
         break;
-      uint8_t *at = dst + stagedRowOffset(pairBytes, row0 + b);
-      if constexpr (IntActivations) {
-        *reinterpret_cast<char4 *>(at) = batch[b];
-      } else {
-        *reinterpret_cast<__half2 *>(at) =
-            __floats2half2_rn(batch[b].x, batch[b].z);
-        *reinterpret_cast<__half2 *>(at + 8) =
-            __floats2half2_rn(batch[b].y, batch[b].w);
-      }
+      storeActivationRun<IntActivations>(
+          dst + stagedRowOffset(pairBytes, row0 + b), batch[b]);
     }
   }
 }
@@ -303,9 +320,7 @@ __device__ void stageActivations(const MatmulArgs &p, int m0, int64_t kb0,
 /// kb0 + blocks) of A for the k-warps kernels, whose CTAs stage all of K:
 /// Batch runs of four k a thread at a time, all of their loads in flight
 /// before they are converted and stored, where stageActivationRuns takes
-/// one run of consecutive rows (one load for a row or two). Its load and
-/// store of a run repeat stageActivationRuns': as helpers shared by both,
-/// they changed the measured m16-tile kernels' PTX.
+/// one run of consecutive rows (one load for a row or two).
 template <bool IntActivations>
 __device__ void stageFewRows(const MatmulArgs &p, int m0, int64_t kb0,
                              int blocks, uint8_t *shared) {
@@ -324,33 +339,19 @@ __device__ void stageFewRows(const MatmulArgs &p, int m0, int64_t kb0,
       const int64_t k = kb0 * kBlockK + (item - row * runs) * 4;
       const Element *a =
           static_cast<const Element *>(p.A) + (m0 + row) * p.lda + k;
-      if (item >= items)
-        continue;
-      if (vector && k + 4 <= p.w.K) {
-        batch[b] = *reinterpret_cast<const Run *>(a);
-      } else {
-        Element e[4];
-#pragma unroll
-        for (int j = 0; j < 4; ++j)
-          e[j] = k + j < p.w.K ? a[j] : Element(0);
-        batch[b] = Run{e[0], e[1], e[2], e[3]};
-      }
+      if (item < items)
+        batch[b] = loadActivationRun<IntActivations>(p, a, k,
+                                                     vector && k + 4 <= p.w.K);
     }
 #pragma unroll
     for (int b = 0; b < Batch; ++b) {
       const int item = first + b * blockDim.x, row = item / runs;
       if (item >= items)
         break;
-      uint8_t *at = shared + stagedRowOffset(pairBytes, row) +
-                    stagedRunOffset<IntActivations>(item - row * runs);
-      if constexpr (IntActivations) {
-        *reinterpret_cast<char4 *>(at) = batch[b];
-      } else {
-        *reinterpret_cast<__half2 *>(at) =
-            __floats2half2_rn(batch[b].x, batch[b].z);
-        *reinterpret_cast<__half2 *>(at + 8) =
-            __floats2half2_rn(batch[b].y, batch[b].w);
-      }
+      storeActivationRun<IntActivations>(
+          shared + stagedRowOffset(pairBytes, row) +
+              stagedRunOffset<IntActivations>(item - row * runs),
+          batch[b]);
     }
   }
 }
