@@ -72,19 +72,21 @@ const char *weightOnlyKernel(int64_t M, int64_t N, int64_t K) {
 
 /// The integer launcher's choice (Launch.cpp) on a 132-multiprocessor
 /// H100/H200: the wgmma kernel for per-channel codes (4-bit ones widened
-/// to 8 first) when its 128 × 256 tiles give every multiprocessor one;
-/// otherwise 64 × 64 tiles where 128 × 128 ones would be fewer than the
-/// multiprocessors.
+/// to 8 first) when its 128 × 256 tiles, or else its 128 × 128 ones, give
+/// every multiprocessor one; otherwise 64 × 64 tiles where 128 × 128 ones
+/// would be fewer than the multiprocessors.
 const char *integerKernel(int64_t M, int64_t N, int64_t K, int bits,
                           int64_t group) {
   if (!usesTiledKernel(M) || K % 16 != 0)
     return "(stream)";
-  const int64_t tiles = (M + 127) / 128 * (((N + 15) / 16 * 16 + 255) / 256);
-  if (group != K || M < 128 || K < 64 || tiles < 132) {
-    const int64_t large = (M + 127) / 128 * (((N + 15) / 16 * 16 + 127) / 128);
-    return large < 132 ? "(64×64 tiles)" : "(tiled)";
-  }
-  return bits == 8 ? "(wgmma)" : "(widened, wgmma)";
+  const int64_t rowTiles = (M + 127) / 128, paddedN = (N + 15) / 16 * 16;
+  const int64_t wide = rowTiles * ((paddedN + 255) / 256),
+                narrow = rowTiles * ((paddedN + 127) / 128);
+  if (group != K || M < 128 || K < 64 || narrow < 132)
+    return narrow < 132 ? "(64×64 tiles)" : "(tiled)";
+  if (wide >= 132)
+    return bits == 8 ? "(wgmma)" : "(widened, wgmma)";
+  return bits == 8 ? "(wgmma n128)" : "(widened, wgmma n128)";
 }
 
 float roundToHalf(float x) { return __half2float(__float2half_rn(x)); }
@@ -465,6 +467,10 @@ int runChecks(uint64_t seed) {
     checkWeightOnly(rng, t, 1030, 2050, 520, bits, 520);
     checkWeightOnly(rng, t, 1300, 1701, 384, bits, 128);
   }
+  // 128 × 128 wgmma tiles (too few 128 × 256 ones): partial tiles, an odd
+  // ldc; the 1100 × 2000 case above takes them too.
+  for (int bits : {8, 4})
+    checkInteger(rng, t, 1200, 1701, 448, bits, 448, true, -4);
   for (int bits : {8, 4}) {
     checkInteger(rng, t, 1100, 4000, 320, bits, 320, true, 0);
     checkInteger(rng, t, 640, 8000, 64, bits, 64, true, 3);

@@ -200,25 +200,31 @@ struct MatmulArgs {
   const float *bias;
 };
 
-/// The Hopper W8A8 kernel (Wgmma.cuh): a 128 × 256 CTA tile, one producer
-/// and two consumer warpgroups, a ring of stages of a pair of k blocks
-/// each (A's 128 rows, then the 16 panels' codes, 128-byte rows).
-constexpr int kWgmmaM = 128, kWgmmaN = 256, kWgmmaK = 2 * int(kBlockK);
+/// The Hopper W8A8 kernel (Wgmma.cuh): a 128 × TileN CTA tile (kWgmmaN,
+/// or kWgmmaNarrowN where wide tiles would leave multiprocessors without
+/// one), one producer and two consumer warpgroups, a ring of stages of a
+/// pair of k blocks each (A's 128 rows, then the TileN / 16 panels' codes,
+/// 128-byte rows).
+constexpr int kWgmmaM = 128, kWgmmaN = 256, kWgmmaNarrowN = 128;
+constexpr int kWgmmaK = 2 * int(kBlockK);
 constexpr int kWgmmaThreads = 384, kWgmmaConsumerWarps = 8;
 constexpr int kWgmmaStages = 4;
 constexpr int kWgmmaABytes = kWgmmaM * kWgmmaK;
-constexpr int kWgmmaStageBytes = kWgmmaABytes + kWgmmaN * kWgmmaK;
+QR_HOST_DEVICE constexpr int wgmmaStageBytes(int tileN) {
+  return kWgmmaABytes + tileN * kWgmmaK;
+}
 /// The ring, its full and empty barriers, the epilogue's column operands
 /// (8 bytes a column) and slack to align the ring to 1 KiB.
-constexpr int kWgmmaSharedBytes =
-    kWgmmaStages * (kWgmmaStageBytes + 16) + kWgmmaN * 8 + 1024;
+QR_HOST_DEVICE constexpr int wgmmaSharedBytes(int tileN) {
+  return kWgmmaStages * (wgmmaStageBytes(tileN) + 16) + tileN * 8 + 1024;
+}
 
 struct WgmmaArgs {
   /// A: int8 [M][K] (rows lda bytes apart), boxes of 128 k × kWgmmaM rows,
   /// 128-byte swizzled.
   CUtensorMap a;
   /// The codes as [panels][block pairs][16 columns][128 bytes], boxes of
-  /// one pair of 16 panels, 128-byte swizzled.
+  /// one pair of TileN / 16 panels, 128-byte swizzled.
   CUtensorMap b;
   MatmulArgs p;
 };

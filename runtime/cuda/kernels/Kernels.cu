@@ -74,7 +74,11 @@ QR_TILED_KERNELS(qr_gpu_pillar_tiled_, SmallTile, true)
 // The tensor maps stay in parameter space, where TMA reads them.
 extern "C" __global__ void __launch_bounds__(kWgmmaThreads, 1)
     qr_gpu_wgmma_s8_w8(const __grid_constant__ WgmmaArgs args) {
-  wgmmaMatmul(args);
+  wgmmaMatmul<kWgmmaN>(args);
+}
+extern "C" __global__ void __launch_bounds__(kWgmmaThreads, 1)
+    qr_gpu_wgmma_s8_w8_n128(const __grid_constant__ WgmmaArgs args) {
+  wgmmaMatmul<kWgmmaNarrowN>(args);
 }
 extern "C" __global__ void __launch_bounds__(kWgmmaThreads, 1)
     qr_gpu_wgmma_f16(const __grid_constant__ WgmmaHalfArgs args) {

@@ -239,18 +239,21 @@ bool qr::gpu::prepareMatmul(const char *what, int64_t M, int64_t N, int64_t K,
 
 namespace {
 
-/// Whether the Hopper kernel (Wgmma.cuh) takes an integer call that the
-/// tiled kernels could (so A's rows are 16-byte aligned, as TMA needs): an
-/// sm_90 device (its sm_90a image), 8-bit codes in one group, the codes
-/// 16-byte aligned, and enough 128 × 256 tiles to give every
-/// multiprocessor one; smaller grids run the mma.sync tiles, which make
-/// twice as many CTAs.
-bool wgmmaApplies(const MatmulArgs &args) {
-  const int64_t tiles = wgmmaTiles(args);
-  return qr::cuda::computeCapability() == 90 && args.w.bits == 8 &&
-         args.w.groups == 1 && args.M >= kWgmmaM && args.w.K >= kBlockK &&
-         aligned16(args.packed) && tiles >= qr::cuda::multiprocessorCount() &&
-         tiles <= INT32_MAX;
+/// The tile width with which the Hopper kernel (Wgmma.cuh) takes an
+/// integer call that the tiled kernels could (so A's rows are 16-byte
+/// aligned, as TMA needs), or 0: an sm_90 device (its sm_90a image), 8-bit
+/// codes in one group, the codes 16-byte aligned, and enough 128 × 256
+/// tiles to give every multiprocessor one, or else enough 128 × 128 ones;
+/// smaller grids run the mma.sync tiles, which make more CTAs.
+int wgmmaTileN(const MatmulArgs &args) {
+  if (qr::cuda::computeCapability() != 90 || args.w.bits != 8 ||
+      args.w.groups != 1 || args.M < kWgmmaM || args.w.K < kBlockK ||
+      !aligned16(args.packed) || wgmmaTiles(args, kWgmmaNarrowN) > INT32_MAX)
+    return 0;
+  const int64_t multiprocessors = qr::cuda::multiprocessorCount();
+  if (wgmmaTiles(args, kWgmmaN) >= multiprocessors)
+    return kWgmmaN;
+  return wgmmaTiles(args, kWgmmaNarrowN) >= multiprocessors ? kWgmmaNarrowN : 0;
 }
 
 const cuuint32_t kUnitStrides[4] = {1, 1, 1, 1};
@@ -274,7 +277,7 @@ bool encodeRowTiles(CUtensorMap *map, CUtensorMapDataType type,
       what);
 }
 
-bool launchWgmma(const MatmulArgs &args) {
+bool launchWgmma(const MatmulArgs &args, int tileN) {
   WgmmaArgs wgmma{};
   wgmma.p = args;
   if (!encodeRowTiles(&wgmma.a, CU_TENSOR_MAP_DATA_TYPE_UINT8, 1, args.A,
@@ -291,7 +294,7 @@ bool launchWgmma(const MatmulArgs &args) {
                                   cuuint64_t(kPanelCols * kWgmmaK),
                                   cuuint64_t(pairs * kPanelCols * kWgmmaK)};
   const cuuint32_t bBox[4] = {cuuint32_t(kWgmmaK), cuuint32_t(kPanelCols), 1,
-                              cuuint32_t(kWgmmaN / kPanelCols)};
+                              cuuint32_t(tileN / kPanelCols)};
   if (!qr::cuda::checkInModel(
           driver.tensorMapEncodeTiled(
               &wgmma.b, CU_TENSOR_MAP_DATA_TYPE_UINT8, 4,
@@ -303,28 +306,31 @@ bool launchWgmma(const MatmulArgs &args) {
     return false;
   // Persistent: one CTA a multiprocessor at most, walking the tiles
   // (WgmmaTileWalk in Wgmma.cuh).
-  const unsigned grid = unsigned(
-      std::min<int64_t>(wgmmaTiles(args), qr::cuda::multiprocessorCount()));
-  return launch("qr_gpu_wgmma_s8_w8", grid, 1, 1, kWgmmaThreads,
-                kWgmmaSharedBytes, &wgmma);
+  const unsigned grid = unsigned(std::min<int64_t>(
+      wgmmaTiles(args, tileN), qr::cuda::multiprocessorCount()));
+  return launch(
+      tileN == kWgmmaN ? "qr_gpu_wgmma_s8_w8" : "qr_gpu_wgmma_s8_w8_n128", grid,
+      1, 1, kWgmmaThreads, unsigned(wgmmaSharedBytes(tileN)), &wgmma);
 }
 
-/// The 8-bit geometry of a 4-bit call's weights where the Hopper kernel
-/// would take them so (one group, enough tiles): W4A8 prefill then widens
-/// the codes into a scratch blob (one pass over both blobs) and runs it.
-/// Measured on an H100 (W4A8, M = 4096, CUDA graph, ms, mma.sync tiles
-/// against widened): 4096² 0.316 / 0.132, 11008² 2.12 / 0.974 (W8A8 itself
-/// 0.114 / 0.850: the widening takes 18 µs / 0.12 ms).
-bool widenedWgmmaApplies(const MatmulArgs &args, WeightGeometry &wide) {
+/// The tile width with which the Hopper kernel would take a 4-bit call's
+/// weights as 8-bit ones (one group, enough tiles), and their 8-bit
+/// geometry: W4A8 prefill then widens the codes into a scratch blob (one
+/// pass over both blobs) and runs it. Measured on an H100 (W4A8, M = 4096,
+/// CUDA graph, ms, mma.sync tiles against widened): 4096² 0.316 / 0.132,
+/// 11008² 2.12 / 0.974 (W8A8 itself 0.114 / 0.850: the widening takes
+/// 18 µs / 0.12 ms).
+int widenedWgmmaTileN(const MatmulArgs &args, WeightGeometry &wide) {
   if (args.w.bits != 4 ||
       !makeWeightGeometry(8, args.w.K, args.w.N, args.w.groupSize, &wide))
-    return false;
+    return 0;
   MatmulArgs widened = args;
   widened.w = wide;
-  return wgmmaApplies(widened);
+  return wgmmaTileN(widened);
 }
 
-bool launchWidenedWgmma(MatmulArgs args, const WeightGeometry &wide) {
+bool launchWidenedWgmma(MatmulArgs args, const WeightGeometry &wide,
+                        int tileN) {
   static DeviceScratch scratch;
   WidenArgs widen{args.packed, nullptr, args.w, wide};
   widen.to = static_cast<uint8_t *>(scratch.reserve(size_t(wide.totalBytes)));
@@ -339,7 +345,7 @@ bool launchWidenedWgmma(MatmulArgs args, const WeightGeometry &wide) {
     return false;
   args.w = wide;
   args.packed = widen.to;
-  return launchWgmma(args);
+  return launchWgmma(args, tileN);
 }
 
 /// Whether a weight-only call that the tiled kernels could take (A's rows
@@ -418,14 +424,15 @@ void dispatchMatmul(const char *activation, const MatmulArgs &args,
   if (args.M > 64 && args.w.K % run == 0 && args.lda % run == 0 &&
       aligned16(args.A) && (elementBytes == 1 || !tilesLeaveMostIdle(args))) {
     WeightGeometry wide;
-    if (elementBytes == 1 && wgmmaApplies(args))
-      launchWgmma(args);
-    else if (elementBytes == 1 && widenedWgmmaApplies(args, wide))
-      launchWidenedWgmma(args, wide);
-    else if (elementBytes != 1 && wgmmaHalfApplies(args))
-      launchWgmmaHalf(args);
-    else
-      launchTiled(activation, args);
+    if (elementBytes == 1) {
+      if (const int tileN = wgmmaTileN(args))
+        return (void)launchWgmma(args, tileN);
+      if (const int tileN = widenedWgmmaTileN(args, wide))
+        return (void)launchWidenedWgmma(args, wide, tileN);
+    } else if (wgmmaHalfApplies(args)) {
+      return (void)launchWgmmaHalf(args);
+    }
+    launchTiled(activation, args);
     return;
   }
   launchStream(activation, args, elementBytes == 1);

@@ -130,35 +130,57 @@ __device__ __forceinline__ void wgmmaFenceOperands(float (&d)[N]) {
 #define QR_D16(i) QR_D4(i), QR_D4(i + 4), QR_D4(i + 8), QR_D4(i + 12)
 #define QR_D64(i) QR_D16(i), QR_D16(i + 16), QR_D16(i + 32), QR_D16(i + 48)
 
-/// d[64 × 256] = a[64 × 32] · b[32 × 256] (s8, both in shared memory),
-/// plus d if `accumulate`.
-__device__ __forceinline__ void wgmmaS8(int32_t (&d)[128], uint64_t a,
+/// d[64 × N] = a[64 × 32] · b[32 × N] (s8, both in shared memory), plus
+/// d if `accumulate`; N = 256 or 128.
+template <int N>
+__device__ __forceinline__ void wgmmaS8(int32_t (&d)[N / 2], uint64_t a,
                                         uint64_t b, bool accumulate) {
-  asm volatile(
-      "{\n"
-      ".reg .pred accumulate;\n"
-      "setp.ne.b32 accumulate, %130, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8 {"
-      "%0, %1, %2, %3, %4, %5, %6, %7, "
-      "%8, %9, %10, %11, %12, %13, %14, %15, "
-      "%16, %17, %18, %19, %20, %21, %22, %23, "
-      "%24, %25, %26, %27, %28, %29, %30, %31, "
-      "%32, %33, %34, %35, %36, %37, %38, %39, "
-      "%40, %41, %42, %43, %44, %45, %46, %47, "
-      "%48, %49, %50, %51, %52, %53, %54, %55, "
-      "%56, %57, %58, %59, %60, %61, %62, %63, "
-      "%64, %65, %66, %67, %68, %69, %70, %71, "
-      "%72, %73, %74, %75, %76, %77, %78, %79, "
-      "%80, %81, %82, %83, %84, %85, %86, %87, "
-      "%88, %89, %90, %91, %92, %93, %94, %95, "
-      "%96, %97, %98, %99, %100, %101, %102, %103, "
-      "%104, %105, %106, %107, %108, %109, %110, %111, "
-      "%112, %113, %114, %115, %116, %117, %118, %119, "
-      "%120, %121, %122, %123, %124, %125, %126, %127}, "
-      "%128, %129, accumulate;\n"
-      "}\n"
-      : QR_D64(0), QR_D64(64)
-      : "l"(a), "l"(b), "r"(int(accumulate)));
+  if constexpr (N == 256) {
+    asm volatile(
+        "{\n"
+        ".reg .pred accumulate;\n"
+        "setp.ne.b32 accumulate, %130, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8 {"
+        "%0, %1, %2, %3, %4, %5, %6, %7, "
+        "%8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, "
+        "%24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, "
+        "%40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, "
+        "%56, %57, %58, %59, %60, %61, %62, %63, "
+        "%64, %65, %66, %67, %68, %69, %70, %71, "
+        "%72, %73, %74, %75, %76, %77, %78, %79, "
+        "%80, %81, %82, %83, %84, %85, %86, %87, "
+        "%88, %89, %90, %91, %92, %93, %94, %95, "
+        "%96, %97, %98, %99, %100, %101, %102, %103, "
+        "%104, %105, %106, %107, %108, %109, %110, %111, "
+        "%112, %113, %114, %115, %116, %117, %118, %119, "
+        "%120, %121, %122, %123, %124, %125, %126, %127}, "
+        "%128, %129, accumulate;\n"
+        "}\n"
+        : QR_D64(0), QR_D64(64)
+        : "l"(a), "l"(b), "r"(int(accumulate)));
+  } else {
+    static_assert(N == 128, "m64n256k32 or m64n128k32");
+    asm volatile(
+        "{\n"
+        ".reg .pred accumulate;\n"
+        "setp.ne.b32 accumulate, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 {"
+        "%0, %1, %2, %3, %4, %5, %6, %7, "
+        "%8, %9, %10, %11, %12, %13, %14, %15, "
+        "%16, %17, %18, %19, %20, %21, %22, %23, "
+        "%24, %25, %26, %27, %28, %29, %30, %31, "
+        "%32, %33, %34, %35, %36, %37, %38, %39, "
+        "%40, %41, %42, %43, %44, %45, %46, %47, "
+        "%48, %49, %50, %51, %52, %53, %54, %55, "
+        "%56, %57, %58, %59, %60, %61, %62, %63}, "
+        "%64, %65, accumulate;\n"
+        "}\n"
+        : QR_D64(0)
+        : "l"(a), "l"(b), "r"(int(accumulate)));
+  }
 }
 
 #undef QR_D64
@@ -261,13 +283,14 @@ __device__ __forceinline__ bool columnPairsAligned(const MatmulArgs &p) {
 
 /// C = a_scale(m) · s(n) · (acc − a_zp · Σ(u − z)) for this thread's rows
 /// `row`, `row` + 8 of the tile at (m0, panel0), a column pair at a time.
+template <int TileN>
 __device__ __forceinline__ void
-wgmmaEpilogue(const MatmulArgs &p, const int32_t (&acc)[128],
+wgmmaEpilogue(const MatmulArgs &p, const int32_t (&acc)[TileN / 2],
               const WgmmaColumn *columns, const float (&rowScale)[2], int m0,
               int panel0, int row, int t) {
   const bool pairs = columnPairsAligned(p);
 #pragma unroll
-  for (int j = 0; j < kWgmmaN / 8; ++j) {
+  for (int j = 0; j < TileN / 8; ++j) {
     const int64_t n = int64_t(panel0) * kPanelCols + j * 8 + 2 * t;
     if (n >= p.w.N)
       break;
@@ -288,11 +311,12 @@ wgmmaEpilogue(const MatmulArgs &p, const int32_t (&acc)[128],
   }
 }
 
-/// The consumer warpgroups' part of wgmmaMatmul: 64 rows × 256 columns of
-/// each tile, then its epilogue, while the producer fills the ring for the
-/// next tile.
+/// The consumer warpgroups' part of wgmmaMatmul: 64 rows × TileN columns
+/// of each tile, then its epilogue, while the producer fills the ring for
+/// the next tile.
+template <int TileN>
 __device__ __forceinline__ void
-wgmmaConsume(const MatmulArgs &p, const WgmmaTileWalk<kWgmmaN> &walk,
+wgmmaConsume(const MatmulArgs &p, const WgmmaTileWalk<TileN> &walk,
              const uint8_t *ring, uint64_t *full, uint64_t *empty,
              WgmmaColumn *columns, int64_t stages) {
   const int lane = threadIdx.x % 32;
@@ -304,16 +328,19 @@ wgmmaConsume(const MatmulArgs &p, const WgmmaTileWalk<kWgmmaN> &walk,
     if (lane == 0)
       barrierArrive(&empty[use % kWgmmaStages]);
   };
-  int32_t acc[128];
+  const bool holdsColumn = TileN >= 32 * kWgmmaConsumerWarps ||
+                           int(threadIdx.x) - 128 < TileN;
+  int32_t acc[TileN / 2];
   int64_t use = 0; // stages consumed so far, over all tiles
   const GroupColumnRegions regions = groupColumnRegions(p);
   for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
     const int m0 = walk.m0(tile), panel0 = walk.panel0(tile);
     // The epilogue's operands, requested now and used after the mainloop:
-    // this thread's column of the tile and its two rows' scales.
+    // this thread's column of the tile (the first TileN consumer threads)
+    // and its two rows' scales.
     const int64_t n = int64_t(panel0) * kPanelCols + (threadIdx.x - 128);
     WgmmaColumn column = {0.0f, 0};
-    if (n < p.w.N)
+    if (holdsColumn && n < p.w.N)
       column = {regions.scales[n],
                 p.aZeroPoint ? p.aZeroPoint * regions.columnSums[n] : 0};
     float rowScale[2];
@@ -329,13 +356,13 @@ wgmmaConsume(const MatmulArgs &p, const WgmmaTileWalk<kWgmmaN> &walk,
     for (int64_t kp = 0; kp < stages; ++kp, ++use) {
       const int s = int(use % kWgmmaStages);
       barrierWait(&full[s], unsigned(use / kWgmmaStages) & 1);
-      const uint8_t *stage = ring + s * kWgmmaStageBytes;
+      const uint8_t *stage = ring + s * wgmmaStageBytes(TileN);
       const uint64_t a = swizzled128Descriptor(stage + rows0 * kWgmmaK);
       const uint64_t b = swizzled128Descriptor(stage + kWgmmaABytes);
       wgmmaFence();
 #pragma unroll
       for (int step = 0; step < kWgmmaK / 32; ++step)
-        wgmmaS8(acc, a + 2 * step, b + 2 * step, kp > 0 || step > 0);
+        wgmmaS8<TileN>(acc, a + 2 * step, b + 2 * step, kp > 0 || step > 0);
       wgmmaCommit();
       wgmmaWait<1>();
       if (kp > 0)
@@ -345,9 +372,11 @@ wgmmaConsume(const MatmulArgs &p, const WgmmaTileWalk<kWgmmaN> &walk,
     release(use - 1);
     wgmmaFenceOperands(acc);
     consumersSync(); // the previous tile's epilogue has read `columns`
-    columns[threadIdx.x - 128] = column;
+    if (holdsColumn)
+      columns[threadIdx.x - 128] = column;
     consumersSync();
-    wgmmaEpilogue(p, acc, columns, rowScale, m0, panel0, row, lane % 4);
+    wgmmaEpilogue<TileN>(p, acc, columns, rowScale, m0, panel0, row,
+                         lane % 4);
   }
 }
 
@@ -487,16 +516,16 @@ template <int Stages, int StageBytes> struct WgmmaRing {
 #endif
 
 /// Persistent: a grid of at most one CTA a multiprocessor walks the
-/// 128 × 256 output tiles (WgmmaTileWalk); kWgmmaThreads threads,
-/// kWgmmaSharedBytes of dynamic shared memory. One quantization group
-/// (per-channel scales), symmetric 8-bit codes.
-__device__ void wgmmaMatmul(const WgmmaArgs &args) {
+/// 128 × TileN output tiles (WgmmaTileWalk); kWgmmaThreads threads,
+/// wgmmaSharedBytes(TileN) of dynamic shared memory. One quantization
+/// group (per-channel scales), symmetric 8-bit codes.
+template <int TileN> __device__ void wgmmaMatmul(const WgmmaArgs &args) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   extern __shared__ uint8_t sharedBytes[];
-  const WgmmaRing<kWgmmaStages, kWgmmaStageBytes> ring(sharedBytes);
+  const WgmmaRing<kWgmmaStages, wgmmaStageBytes(TileN)> ring(sharedBytes);
   const MatmulArgs &p = args.p;
   const int64_t stages = p.w.storedBlocks() / 2; // block pairs
-  const WgmmaTileWalk<kWgmmaN> walk(p);
+  const WgmmaTileWalk<TileN> walk(p);
   if (threadIdx.x / 128 == 0) {
     // The producer: one thread issues every copy.
     ring.produce(walk, stages,
@@ -509,8 +538,8 @@ __device__ void wgmmaMatmul(const WgmmaArgs &args) {
     return;
   }
   asm volatile("setmaxnreg.inc.sync.aligned.u32 232;\n");
-  wgmmaConsume(p, walk, ring.stages, ring.full, ring.empty,
-               reinterpret_cast<WgmmaColumn *>(ring.end()), stages);
+  wgmmaConsume<TileN>(p, walk, ring.stages, ring.full, ring.empty,
+                      reinterpret_cast<WgmmaColumn *>(ring.end()), stages);
 #else
   // Launched only on sm_90 (Launch.cpp), which runs the sm_90a image.
   __trap();
