@@ -31,21 +31,36 @@ class GpuPackTest : public ::testing::TestWithParam<Case> {};
 
 int64_t roundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
+/// Fresh random weights of `c`: codes [K][N], scales and zero points
+/// [K / group][N].
+struct RandomWeights {
+  std::vector<uint8_t> codes;
+  std::vector<float> scales;
+  std::vector<int32_t> zeros;
+
+  RandomWeights(std::mt19937_64 &rng, const Case &c)
+      : codes(c.K * c.N), scales(c.K / c.group * c.N),
+        zeros(c.K / c.group * c.N) {
+    std::uniform_int_distribution<int> code(0, (1 << c.bits) - 1);
+    std::uniform_real_distribution<float> scale(1e-4f, 2.0f);
+    for (auto &u : codes)
+      u = uint8_t(code(rng));
+    for (size_t i = 0; i < zeros.size(); ++i) {
+      scales[i] = scale(rng);
+      zeros[i] = code(rng);
+    }
+  }
+};
+
 TEST_P(GpuPackTest, EveryValueIsWhereTheKernelsReadIt) {
   const Case c = GetParam();
   const int64_t G = c.K / c.group, N16 = roundUp(c.N, 16);
   const int64_t blocks = roundUp(c.K, 64) / 64, panelBytes = c.bits * 128;
   std::mt19937_64 rng(std::random_device{}());
-  std::uniform_int_distribution<int> code(0, (1 << c.bits) - 1);
-  std::vector<uint8_t> codes(c.K * c.N);
-  std::vector<float> scales(G * c.N);
-  std::vector<int32_t> zeros(G * c.N);
-  for (auto &u : codes)
-    u = uint8_t(code(rng));
-  for (int64_t i = 0; i < G * c.N; ++i) {
-    scales[i] = std::uniform_real_distribution<float>(1e-4f, 2.0f)(rng);
-    zeros[i] = code(rng);
-  }
+  const RandomWeights random(rng, c);
+  const std::vector<uint8_t> &codes = random.codes;
+  const std::vector<float> &scales = random.scales;
+  const std::vector<int32_t> &zeros = random.zeros;
   size_t bytes = qr_gpu_packed_weights_bytes(c.bits, c.K, c.N, c.group);
   ASSERT_GT(bytes, 0u);
   std::vector<uint8_t> blob(bytes);
@@ -123,14 +138,10 @@ TEST(GpuPackTest, WidenedCodesAreTheSymmetricValuesInTheEightBitLayout) {
     SCOPED_TRACE("K " + std::to_string(c.K) + " N " + std::to_string(c.N) +
                  " group " + std::to_string(c.group));
     const int64_t G = c.K / c.group;
-    std::uniform_int_distribution<int> code(0, 15);
-    std::vector<uint8_t> codes(c.K * c.N);
-    std::vector<float> scales(G * c.N, 1.0f);
-    std::vector<int32_t> zeros(G * c.N);
-    for (auto &u : codes)
-      u = uint8_t(code(rng));
-    for (auto &z : zeros)
-      z = code(rng);
+    const RandomWeights random(rng, c);
+    const std::vector<uint8_t> &codes = random.codes;
+    const std::vector<float> &scales = random.scales;
+    const std::vector<int32_t> &zeros = random.zeros;
     qr::gpu::WeightGeometry narrow, wide;
     ASSERT_TRUE(qr::gpu::makeWeightGeometry(4, c.K, c.N, c.group, &narrow));
     ASSERT_TRUE(qr::gpu::makeWeightGeometry(8, c.K, c.N, c.group, &wide));
@@ -175,20 +186,15 @@ TEST(GpuPackTest, CodeRunsGiveEveryWeightsDifferenceFromItsZeroPoint) {
     SCOPED_TRACE("bits " + std::to_string(c.bits) + " K " +
                  std::to_string(c.K) + " N " + std::to_string(c.N) + " group " +
                  std::to_string(c.group));
-    const int64_t G = c.K / c.group;
-    std::uniform_int_distribution<int> code(0, (1 << c.bits) - 1);
-    std::vector<uint8_t> codes(c.K * c.N);
-    std::vector<float> scales(G * c.N, 1.0f);
-    std::vector<int32_t> zeros(G * c.N);
-    for (auto &u : codes)
-      u = uint8_t(code(rng));
-    for (auto &z : zeros)
-      z = code(rng);
+    const RandomWeights random(rng, c);
+    const std::vector<uint8_t> &codes = random.codes;
+    const std::vector<int32_t> &zeros = random.zeros;
     qr::gpu::WeightGeometry w;
     ASSERT_TRUE(qr::gpu::makeWeightGeometry(c.bits, c.K, c.N, c.group, &w));
     std::vector<uint8_t> blob(w.totalBytes);
     ASSERT_EQ(qr_gpu_pack_weights(c.bits, c.K, c.N, c.group, codes.data(),
-                                  scales.data(), zeros.data(), blob.data()),
+                                  random.scales.data(), zeros.data(),
+                                  blob.data()),
               0);
     const int64_t paddedK = roundUp(c.K, 64), paddedN = roundUp(c.N, 16);
     EXPECT_EQ(w.paddedK(), paddedK);

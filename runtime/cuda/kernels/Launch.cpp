@@ -359,7 +359,10 @@ bool wgmmaHalfApplies(const MatmulArgs &args) {
 
 /// Weight-only prefill on the Hopper kernel: A and the codes' u − z are
 /// first written as f16 into scratch buffers (one pass over A and the
-/// blob), which the kernel reads by TMA.
+/// blob), which the kernel reads by TMA. Measured on an H100 (W4A16 g128,
+/// M = 4096, CUDA graph, ms, mma.sync tiles against this): 4096² 0.8708 /
+/// 0.4424–0.4702, 11008² 6.237 / 2.96–3.43 (cuBLAS f16: 0.19–0.22 and
+/// 1.48–1.52).
 bool launchWgmmaHalf(const MatmulArgs &args) {
   static DeviceScratch halfA, halfW;
   const int64_t paddedK = args.w.paddedK();
