@@ -398,6 +398,60 @@ void checkQuantize(std::mt19937_64 &rng, CheckTable &table, int64_t M,
   table.row(what, double(mismatches), 0, "(mismatching codes/scales)");
 }
 
+/// Calls the kernels cannot take are refused with a message naming the
+/// entry point (qr_take_kernel_error) and launch nothing: C, poisoned,
+/// stays NaN. Counts the calls that did otherwise.
+void checkRejections(CheckTable &table) {
+  // Every call here is refused before anything is read.
+  DeviceBuffer dA(8 * 256 * 4), dQ(8 * 256), dC(8 * 64 * 4),
+      dW(qr_gpu_packed_weights_bytes(4, 256, 64, 128) + 16);
+  dC.poison();
+  qr_take_kernel_error();
+  const auto *A = dA.as<float>();
+  const auto *Q = static_cast<const int8_t *>(dQ.ptr);
+  float *C = dC.as<float>();
+  const auto *misaligned = static_cast<const uint8_t *>(dW.ptr) + 4;
+  struct Rejection {
+    const char *what, *expected;
+    std::function<void()> call;
+  };
+  const Rejection rejections[] = {
+      {"3-bit weights", "unsupported weights",
+       [&] { qr_gpu_matmul_f16w(8, 64, 256, 3, 128, A, 256, dW.ptr, C, 64); }},
+      {"a group not dividing K", "unsupported weights",
+       [&] { qr_gpu_matmul_f16w(8, 64, 256, 4, 96, A, 256, dW.ptr, C, 64); }},
+      {"lda < K", "invalid operands",
+       [&] { qr_gpu_matmul_f16w(8, 64, 256, 4, 128, A, 200, dW.ptr, C, 64); }},
+      {"packed weights off 16 bytes", "16-byte aligned",
+       [&] {
+         qr_gpu_matmul_f16w(8, 64, 256, 4, 128, A, 256, misaligned, C, 64);
+       }},
+      {"int8 packed weights off 16 bytes", "16-byte aligned",
+       [&] {
+         qr_gpu_matmul_s8(8, 64, 256, 4, 128, Q, 256, nullptr, 1.0f, 0,
+                          misaligned, C, 64);
+       }},
+      {"Hadamard of 24", "2^k",
+       [&] { qr_gpu_hadamard_f32(C, 8, 24, 24, nullptr, nullptr, 1); }},
+  };
+  int mismatches = 0;
+  for (const Rejection &r : rejections) {
+    r.call();
+    checkKernels(r.what);
+    const char *error = qr_take_kernel_error();
+    if (!error || !std::strstr(error, r.expected)) {
+      std::printf("  %s: %s\n", r.what, error ? error : "(no error)");
+      ++mismatches;
+    }
+  }
+  std::vector<float> C8(8 * 64);
+  dC.download(C8.data());
+  for (float c : C8)
+    mismatches += !std::isnan(c);
+  table.row("rejected calls (6), their messages, C untouched",
+            double(mismatches), 0, "(mismatches)");
+}
+
 int runChecks(uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::printf("seed %llu\n%-52s %10s %9s\n", (unsigned long long)seed,
@@ -489,6 +543,7 @@ int runChecks(uint64_t seed) {
   checkQuantize(rng, t, 1, 11008, 8);
   checkQuantize(rng, t, 2, 20000, 8);
   checkQuantize(rng, t, 2, 999, 4);
+  checkRejections(t);
   std::printf("%d failure(s)\n", t.failures);
   return t.failures ? 1 : 0;
 }

@@ -228,6 +228,9 @@ bool qr::gpu::prepareMatmul(const char *what, int64_t M, int64_t N, int64_t K,
                 "): bits must be 4 or 8, the group K or a multiple of 64");
   if (M < 1 || M > INT32_MAX || lda < K || ldc < N || !A || !packed || !C)
     return fail(std::string(what) + ": invalid operands");
+  // The kernels read the codes by 16-byte loads and TMA.
+  if (!aligned16(packed))
+    return fail(std::string(what) + ": packed weights must be 16-byte aligned");
   args.A = A;
   args.lda = lda;
   args.packed = static_cast<const uint8_t *>(packed);
@@ -242,13 +245,13 @@ namespace {
 /// The tile width with which the Hopper kernel (Wgmma.cuh) takes an
 /// integer call that the tiled kernels could (so A's rows are 16-byte
 /// aligned, as TMA needs), or 0: an sm_90 device (its sm_90a image), 8-bit
-/// codes in one group, the codes 16-byte aligned, and enough 128 × 256
+/// codes in one group, and enough 128 × 256
 /// tiles to give every multiprocessor one, or else enough 128 × 128 ones;
 /// smaller grids run the mma.sync tiles, which make more CTAs.
 int wgmmaTileN(const MatmulArgs &args) {
   if (qr::cuda::computeCapability() != 90 || args.w.bits != 8 ||
       args.w.groups != 1 || args.M < kWgmmaM || args.w.K < kBlockK ||
-      !aligned16(args.packed) || wgmmaTiles(args, kWgmmaNarrowN) > INT32_MAX)
+      wgmmaTiles(args, kWgmmaNarrowN) > INT32_MAX)
     return 0;
   const int64_t multiprocessors = qr::cuda::multiprocessorCount();
   if (wgmmaTiles(args, kWgmmaN) >= multiprocessors)
