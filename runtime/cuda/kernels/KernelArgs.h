@@ -242,18 +242,17 @@ QR_HOST_DEVICE inline int64_t wgmmaTiles(const MatmulArgs &p,
 
 /// Weight-only prefill on Hopper (Wgmma.cuh): a 128 × 128 CTA tile from
 /// wgmma m64n128k16 (f16 → f32), one producer and two consumer warpgroups
-/// as above, a ring of stages of one k block (A's 128 rows and the tile's
-/// 128 columns, 128-byte rows of 64 f16 each). Both operands are f16
+/// as above, a ring of stages of one k block: the same 128-byte rows as the
+/// W8A8 kernel's (wgmmaStageBytes), 64 f16 each. Both operands are f16
 /// copies made for the call (WidenCodes.cuh): A rounded as the mma.sync
 /// kernels round it, the weights as their exact u − z, the group scales
 /// applied to each group's f32 sums.
 constexpr int kWgmmaHalfN = 128;
 constexpr int kWgmmaHalfStages = 6;
-constexpr int kWgmmaHalfABytes = kWgmmaM * int(kBlockK) * 2;
-constexpr int kWgmmaHalfStageBytes =
-    kWgmmaHalfABytes + kWgmmaHalfN * int(kBlockK) * 2;
+static_assert(kWgmmaK == 2 * int(kBlockK), "a k block of f16 is a row");
+/// The ring, its barriers and slack to align the ring to 1 KiB.
 constexpr int kWgmmaHalfSharedBytes =
-    kWgmmaHalfStages * (kWgmmaHalfStageBytes + 16) + 1024;
+    kWgmmaHalfStages * (wgmmaStageBytes(kWgmmaHalfN) + 16) + 1024;
 
 struct WgmmaHalfArgs {
   /// A as f16 [M][K], the weights as f16 [paddedN][K] (u − z), both with

@@ -415,10 +415,9 @@ wgmmaHalfConsume(const MatmulArgs &p, const WgmmaTileWalk<kWgmmaHalfN> &walk,
       for (; block < end; ++block, ++use) {
         const int s = int(use % kWgmmaHalfStages);
         barrierWait(&full[s], unsigned(use / kWgmmaHalfStages) & 1);
-        const uint8_t *stage = ring + s * kWgmmaHalfStageBytes;
-        const uint64_t a =
-            swizzled128Descriptor(stage + rows0 * int(kBlockK) * 2);
-        const uint64_t b = swizzled128Descriptor(stage + kWgmmaHalfABytes);
+        const uint8_t *stage = ring + s * wgmmaStageBytes(kWgmmaHalfN);
+        const uint64_t a = swizzled128Descriptor(stage + rows0 * kWgmmaK);
+        const uint64_t b = swizzled128Descriptor(stage + kWgmmaABytes);
         wgmmaFence();
 #pragma unroll
         for (int step = 0; step < int(kBlockK) / 16; ++step)
@@ -445,7 +444,8 @@ wgmmaHalfConsume(const MatmulArgs &p, const WgmmaTileWalk<kWgmmaHalfN> &walk,
       for (int h = 0; h < 2; ++h) {
         const int64_t m = int64_t(m0) + row + 8 * h;
         if (m < p.M)
-          storeColumnPair(p, m, n, {total[4 * j + 2 * h], total[4 * j + 2 * h + 1]},
+          storeColumnPair(p, m, n,
+                          {total[4 * j + 2 * h], total[4 * j + 2 * h + 1]},
                           pairs);
       }
     }
@@ -538,7 +538,8 @@ template <int TileN> __device__ void wgmmaMatmul(const WgmmaArgs &args) {
 __device__ void wgmmaHalfMatmul(const WgmmaHalfArgs &args) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   extern __shared__ uint8_t sharedBytes[];
-  const WgmmaRing<kWgmmaHalfStages, kWgmmaHalfStageBytes> ring(sharedBytes);
+  const WgmmaRing<kWgmmaHalfStages, wgmmaStageBytes(kWgmmaHalfN)> ring(
+      sharedBytes);
   const MatmulArgs &p = args.p;
   const WgmmaTileWalk<kWgmmaHalfN> walk(p);
   if (threadIdx.x / 128 == 0) {
@@ -546,7 +547,7 @@ __device__ void wgmmaHalfMatmul(const WgmmaHalfArgs &args) {
                  [&](uint8_t *stage, uint64_t *full, int tile, int64_t block) {
                    const int k = int(block * kBlockK);
                    tensorLoad2d(stage, &args.a, k, walk.m0(tile), full);
-                   tensorLoad2d(stage + kWgmmaHalfABytes, &args.b, k,
+                   tensorLoad2d(stage + kWgmmaABytes, &args.b, k,
                                 walk.panel0(tile) * int(kPanelCols), full);
                  });
     return;
